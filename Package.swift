@@ -1,0 +1,59 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "wxmerge",
+    products: [
+        .executable(name: "wxmerge", targets: ["wxmerge"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
+        .target(
+            name: "WXMergeCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(name: "WXMergeYAML", dependencies: ["CYAML", "WXMergeCore"]),
+        .target(
+            name: "WXMergeStore",
+            dependencies: [
+                "WXMergeCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
+        ),
+        .target(name: "WXMergeReport", dependencies: ["WXMergeCore"]),
+        .executableTarget(
+            name: "wxmerge",
+            dependencies: [
+                "WXMergeCore", "WXMergeYAML", "WXMergeStore", "WXMergeReport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "WXMergeCoreTests", dependencies: ["WXMergeCore"]),
+        .testTarget(name: "WXMergeYAMLTests", dependencies: ["WXMergeYAML", "WXMergeCore"]),
+        .testTarget(
+            name: "WXMergeStoreTests",
+            dependencies: ["WXMergeStore", "WXMergeCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(name: "WXMergeReportTests", dependencies: ["WXMergeReport", "WXMergeCore"]),
+        .testTarget(name: "wxmergeTests", dependencies: ["WXMergeCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
+
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
+    target.swiftSettings = settings
+}

@@ -1,0 +1,340 @@
+/// What reconciliation decided: records in canonical order, who is who, and why.
+public struct Reconciliation: Sendable {
+    /// Accepted records in canonical order: `records[i]` has record_id `i + 1`.
+    public var records: [Record]
+    public var arena: [UInt8]
+    public var sources: [String]
+    public var files: [String]
+    /// `userOf[i]` is the index into `users` of record `i`.
+    public var userOf: [Int32]
+    /// Users in the order of their first record.
+    public var users: [User]
+    public var links: [Link]
+    public var conflicts: [Conflict]
+    /// Distinct (appid, openid) pairs: the accounts before merging.
+    public var accounts: Int
+
+    public func text(_ ref: TextRef) -> String? {
+        guard !ref.isMissing else { return nil }
+        let start = Int(ref.offset)
+        return String(decoding: arena[start..<start + Int(ref.length)], as: UTF8.self)
+    }
+
+    /// The text of the key a rule links on, as the `links` and `conflicts` tables show it:
+    /// `appid:openid`, `platform:unionid` or `source:legacy_id`.
+    public func key(of rule: Rule, record index: Int32, in job: Job) -> String {
+        let record = records[Int(index)]
+        switch rule {
+        case .openid:
+            return job.apps[Int(record.app)].appid + ":" + (text(record.openid) ?? "")
+        case .unionid:
+            return job.platforms[Int(record.platform)].id + ":" + (text(record.unionid) ?? "")
+        case .legacyAccount:
+            return sources[Int(record.source)] + ":" + (text(record.legacyID) ?? "")
+        }
+    }
+}
+
+/// Decides which records are one person (SPEC §3).
+///
+/// Records are put in canonical order, then each rule links the records that share
+/// its key: keys in byte order, each record of a key to the key's first record. A link
+/// that would give a person two openids of one app or two unionids of one platform is
+/// refused (rule 1's links are kept and reported). Users are then numbered in the order
+/// of their first record, get their surviving fields and their ids.
+///
+/// - Complexity: O(n log n) for n records, dominated by the sorts.
+public struct Reconciler {
+    public let job: Job
+
+    public init(job: Job) {
+        self.job = job
+    }
+
+    public func reconcile(_ input: RecordSet) -> Reconciliation {
+        let appRank = Self.ranks(job.apps.map(\.appid))
+        var records = input.records
+        let arena = input.arena
+        var state = LinkState()
+
+        arena.withUnsafeBufferPointer { text in
+            records = Self.canonicalOrder(records, text: text, appRank: appRank)
+            state = LinkState(records: records, text: text, job: job)
+        }
+
+        let (userOf, members, userStarts) = Self.components(of: &state.sets, count: records.count)
+        let survivorship = SurvivorshipChooser(job: job, appRank: appRank)
+        var users: [User] = []
+        users.reserveCapacity(userStarts.count - 1)
+        for user in 0..<userStarts.count - 1 {
+            let slice = members[Int(userStarts[user])..<Int(userStarts[user + 1])]
+            users.append(survivorship.user(of: slice, records: records))
+        }
+        UserIDAssigner(job: job).assign(&users, records: records, arena: arena)
+        return Reconciliation(
+            records: records, arena: arena, sources: input.sources, files: input.files,
+            userOf: userOf, users: users, links: state.links, conflicts: state.conflicts,
+            accounts: state.accounts)
+    }
+
+    /// Rank of each string in byte order.
+    static func ranks(_ strings: [String]) -> [Int32] {
+        var ranks = [Int32](repeating: 0, count: strings.count)
+        for (rank, index) in strings.indices.sorted(by: { Array(strings[$0].utf8).lexicographicallyPrecedes(Array(strings[$1].utf8)) }).enumerated() {
+            ranks[index] = Int32(rank)
+        }
+        return ranks
+    }
+
+    /// Records sorted by (appid, openid, unionid, source, legacy_id, updated_at,
+    /// created_at, file, position), missing first.
+    static func canonicalOrder(_ records: [Record], text: UnsafeBufferPointer<UInt8>, appRank: [Int32]) -> [Record] {
+        records.sorted { a, b in
+            if a.app != b.app { return appRank[Int(a.app)] < appRank[Int(b.app)] }
+            var order = compareText(a.openid, b.openid, text)
+            if order != 0 { return order < 0 }
+            order = compareText(a.unionid, b.unionid, text)
+            if order != 0 { return order < 0 }
+            if a.source != b.source { return a.source < b.source }
+            order = compareText(a.legacyID, b.legacyID, text)
+            if order != 0 { return order < 0 }
+            if a.updatedAt != b.updatedAt { return a.updatedAt < b.updatedAt }
+            if a.createdAt != b.createdAt { return a.createdAt < b.createdAt }
+            if a.file != b.file { return a.file < b.file }
+            return a.ordinal < b.ordinal
+        }
+    }
+
+    /// Byte order of two arena texts, missing first: negative, zero or positive.
+    @inline(__always)
+    static func compareText(_ a: TextRef, _ b: TextRef, _ text: UnsafeBufferPointer<UInt8>) -> Int {
+        if a.isMissing || b.isMissing {
+            return a.isMissing == b.isMissing ? 0 : (a.isMissing ? -1 : 1)
+        }
+        let common = Int(min(a.length, b.length))
+        let base = text.baseAddress!
+        let result = memcmpBytes(base + Int(a.offset), base + Int(b.offset), common)
+        if result != 0 { return result }
+        return Int(a.length) - Int(b.length)
+    }
+
+    @inline(__always)
+    static func memcmpBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Int {
+        var index = 0
+        while index < count {
+            if a[index] != b[index] { return Int(a[index]) - Int(b[index]) }
+            index += 1
+        }
+        return 0
+    }
+
+    /// Numbers the components in the order of their first record.
+    /// Returns each record's user, the records of every user in canonical order, and
+    /// where each user's records start in that list (one extra entry at the end).
+    static func components(of sets: inout UnionFind, count: Int) -> ([Int32], [Int32], [Int32]) {
+        var userOf = [Int32](repeating: -1, count: count)
+        var userOfRoot = [Int32](repeating: -1, count: count)
+        var sizes: [Int32] = []
+        for index in 0..<count {
+            let root = Int(sets.find(Int32(index)))
+            if userOfRoot[root] < 0 {
+                userOfRoot[root] = Int32(sizes.count)
+                sizes.append(0)
+            }
+            let user = userOfRoot[root]
+            userOf[index] = user
+            sizes[Int(user)] += 1
+        }
+        var starts = [Int32](repeating: 0, count: sizes.count + 1)
+        for user in sizes.indices { starts[user + 1] = starts[user] + sizes[user] }
+        var next = Array(starts.dropLast())
+        var members = [Int32](repeating: 0, count: count)
+        for index in 0..<count {
+            let user = Int(userOf[index])
+            members[Int(next[user])] = Int32(index)
+            next[user] += 1
+        }
+        return (userOf, members, starts)
+    }
+}
+
+/// The links made so far, and the facts each component holds that the constraints
+/// look at: for every app the openids in it, for every platform the unionids in it.
+struct LinkState {
+    var sets = UnionFind(count: 0)
+    var links: [Link] = []
+    var conflicts: [Conflict] = []
+    var accounts = 0
+    /// The first record of each record's (appid, openid): an id for the openid.
+    private var openidGroup: [Int32] = []
+    /// The first record of each record's (platform, unionid), or -1.
+    private var unionidGroup: [Int32] = []
+    /// Sorted facts of each non-singleton component, at its root; empty for singletons,
+    /// whose facts follow from their one record.
+    private var facts: [[UInt64]] = []
+    private var records: [Record] = []
+
+    init() {}
+
+    init(records: [Record], text: UnsafeBufferPointer<UInt8>, job: Job) {
+        self.records = records
+        sets = UnionFind(count: records.count)
+        facts = [[UInt64]](repeating: [], count: records.count)
+        let openidRuns = Self.openidRuns(records, text: text)
+        accounts = openidRuns.count
+        openidGroup = [Int32](repeating: 0, count: records.count)
+        for run in openidRuns {
+            for index in run { openidGroup[index] = Int32(run.lowerBound) }
+        }
+        let unionidKeys = Self.keyGroups(records, text: text) { record in
+            record.platform >= 0 && !record.unionid.isMissing ? (record.platform, record.unionid) : nil
+        }
+        unionidGroup = [Int32](repeating: -1, count: records.count)
+        for group in unionidKeys.groups {
+            for index in group { unionidGroup[Int(index)] = group.first! }
+        }
+
+        for run in openidRuns {
+            link(.openid, records: run.map { Int32($0) })
+        }
+        if job.rules.unionid {
+            for group in unionidKeys.groups {
+                link(.unionid, records: group)
+            }
+        }
+        if job.rules.legacyAccount {
+            let legacyKeys = Self.keyGroups(records, text: text) { record in
+                record.legacyID.isMissing ? nil : (record.source, record.legacyID)
+            }
+            for group in legacyKeys.groups {
+                link(.legacyAccount, records: group)
+            }
+        }
+    }
+
+    /// Runs of records with the same (appid, openid): adjacent in canonical order.
+    private static func openidRuns(_ records: [Record], text: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
+        var runs: [Range<Int>] = []
+        var start = 0
+        for index in 1...records.count where index == records.count
+            || records[index].app != records[start].app
+            || Reconciler.compareText(records[index].openid, records[start].openid, text) != 0 {
+            runs.append(start..<index)
+            start = index
+        }
+        return records.isEmpty ? [] : runs
+    }
+
+    /// Records grouped by a (scope, text) key: keys in byte order, the records of one
+    /// key in canonical order.
+    struct KeyGroups {
+        var members: [Int32] = []
+        var starts: [Int] = []
+
+        var groups: some Sequence<ArraySlice<Int32>> {
+            starts.indices.lazy.map { group in
+                members[starts[group]..<(group + 1 < starts.count ? starts[group + 1] : members.count)]
+            }
+        }
+    }
+
+    private static func keyGroups(_ records: [Record], text: UnsafeBufferPointer<UInt8>,
+                                  key: (Record) -> (Int32, TextRef)?) -> KeyGroups {
+        var keyed: [(scope: Int32, text: TextRef, record: Int32)] = []
+        for (index, record) in records.enumerated() {
+            if let (scope, ref) = key(record) { keyed.append((scope, ref, Int32(index))) }
+        }
+        keyed.sort { a, b in
+            if a.scope != b.scope { return a.scope < b.scope }
+            let order = Reconciler.compareText(a.text, b.text, text)
+            return order != 0 ? order < 0 : a.record < b.record
+        }
+        var result = KeyGroups()
+        result.members = keyed.map(\.record)
+        for index in keyed.indices where index == 0
+            || keyed[index].scope != keyed[index - 1].scope
+            || Reconciler.compareText(keyed[index].text, keyed[index - 1].text, text) != 0 {
+            result.starts.append(index)
+        }
+        return result
+    }
+
+    /// Links every record of one key to the key's first record.
+    private mutating func link<Members: Collection<Int32>>(_ rule: Rule, records group: Members) {
+        guard let first = group.first else { return }
+        for other in group.dropFirst() {
+            let rootA = sets.find(first)
+            let rootB = sets.find(other)
+            guard rootA != rootB else { continue }
+            let factsA = facts(ofRoot: rootA)
+            let factsB = facts(ofRoot: rootB)
+            let (merged, broken) = Self.merge(factsA, factsB)
+            if let broken {
+                let constraint: Constraint = broken < Self.unionidScope ? .oneOpenIDPerApp : .oneUnionIDPerPlatform
+                let isKept = rule == .openid
+                conflicts.append(Conflict(rule: rule, a: first, b: other, constraint: constraint,
+                                          resolution: isKept ? .kept : .refused))
+                guard isKept else { continue }
+            }
+            let root = sets.unionRoots(rootA, rootB)
+            facts[Int(rootA)] = []
+            facts[Int(rootB)] = []
+            facts[Int(root)] = merged
+            links.append(Link(rule: rule, a: first, b: other))
+        }
+    }
+
+    private static let unionidScope: UInt32 = 1 << 16
+
+    private func facts(ofRoot root: Int32) -> [UInt64] {
+        let stored = facts[Int(root)]
+        if !stored.isEmpty { return stored }
+        let record = records[Int(root)]
+        var own = [UInt64(UInt32(record.app)) << 32 | UInt64(UInt32(openidGroup[Int(root)]))]
+        let union = unionidGroup[Int(root)]
+        if union >= 0 {
+            own.append(UInt64(Self.unionidScope + UInt32(record.platform)) << 32 | UInt64(UInt32(union)))
+        }
+        return own
+    }
+
+    /// The union of two components' sorted facts, and the first scope (an app, or a
+    /// platform offset by `unionidScope`) in which the union holds more values than
+    /// either side alone.
+    static func merge(_ a: [UInt64], _ b: [UInt64]) -> ([UInt64], UInt32?) {
+        var merged: [UInt64] = []
+        merged.reserveCapacity(a.count + b.count)
+        var broken: UInt32?
+        var i = 0
+        var j = 0
+        while i < a.count || j < b.count {
+            let scope = UInt32(truncatingIfNeeded: min(i < a.count ? a[i] : .max, j < b.count ? b[j] : .max) >> 32)
+            var countA = 0
+            var countB = 0
+            var countUnion = 0
+            while i < a.count || j < b.count {
+                let nextA = i < a.count && UInt32(truncatingIfNeeded: a[i] >> 32) == scope ? a[i] : nil
+                let nextB = j < b.count && UInt32(truncatingIfNeeded: b[j] >> 32) == scope ? b[j] : nil
+                guard nextA != nil || nextB != nil else { break }
+                if let x = nextA, nextB == nil || x <= nextB! {
+                    merged.append(x)
+                    countA += 1
+                    i += 1
+                    if let y = nextB, y == x {
+                        countB += 1
+                        j += 1
+                    }
+                } else {
+                    merged.append(nextB!)
+                    countB += 1
+                    j += 1
+                }
+                countUnion += 1
+            }
+            if broken == nil, countUnion > max(countA, countB) {
+                broken = scope
+            }
+        }
+        return (merged, broken)
+    }
+}

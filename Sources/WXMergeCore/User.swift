@@ -1,0 +1,58 @@
+/// A user id: `u_` + the first 24 hex digits (96 bits) of a SHA-256, held as numbers so
+/// a million of them cost no heap strings. Ordering is the ordering of the text.
+public struct UserID: Sendable, Hashable, Comparable {
+    public var high: UInt64
+    public var low: UInt32
+
+    public init(high: UInt64, low: UInt32) {
+        self.high = high
+        self.low = low
+    }
+
+    public static func < (lhs: UserID, rhs: UserID) -> Bool {
+        (lhs.high, lhs.low) < (rhs.high, rhs.low)
+    }
+
+    public var text: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var bytes: [UInt8] = Array("u_".utf8)
+        bytes.reserveCapacity(26)
+        for shift in stride(from: 60, through: 0, by: -4) {
+            bytes.append(digits[Int((high >> UInt64(shift)) & 0xF)])
+        }
+        for shift in stride(from: 28, through: 0, by: -4) {
+            bytes.append(digits[Int((low >> UInt32(shift)) & 0xF)])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    public init?(text: String) {
+        let body = Array(text.utf8)
+        guard body.count == 26, body[0] == UInt8(ascii: "u"), body[1] == UInt8(ascii: "_") else { return nil }
+        var high: UInt64 = 0
+        var low: UInt32 = 0
+        for (index, byte) in body[2...].enumerated() {
+            guard let value = Int(String(UnicodeScalar(byte)), radix: 16) else { return nil }
+            if index < 16 { high = high << 4 | UInt64(value) } else { low = low << 4 | UInt32(value) }
+        }
+        self.init(high: high, low: low)
+    }
+}
+
+/// A merged person: a connected component of records.
+public struct User: Sendable {
+    public var id: UserID
+    /// The canonical index of the user's first record (its smallest appid:openid key).
+    public var firstRecord: Int32
+    public var recordCount: Int32
+    public var appCount: Int32
+    public var createdAt: Int64
+    public var updatedAt: Int64
+    /// The canonical index of the record that gave each `SurvivingField`, or -1.
+    public var survivors: SIMD4<Int32>
+
+    public func survivor(_ field: SurvivingField) -> Int32? {
+        let value = survivors[SurvivingField.allCases.firstIndex(of: field)!]
+        return value < 0 ? nil : value
+    }
+}

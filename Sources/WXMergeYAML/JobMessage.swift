@@ -1,0 +1,48 @@
+import WXMergeCore
+
+/// The job file's messages (SPEC §2.1), in one place.
+public enum JobMessage {
+    public static let aliasesNotSupported = "anchors and aliases are not supported here"
+    public static let notAMapping = "the job file must be a mapping"
+    public static let emptyJobFile = "the job file is empty"
+    public static func unknownKey(_ key: String, in context: String?) -> String {
+        context.map { "unknown key '\(key)' in '\($0)'" } ?? "unknown key '\(key)'"
+    }
+    public static func missingKey(_ key: String, in context: String?) -> String {
+        context.map { "missing '\(key)' in '\($0)'" } ?? "missing '\(key)'"
+    }
+    public static func duplicateKey(_ key: String) -> String { "duplicate key '\(key)'" }
+    public static func expectedMapping(_ key: String) -> String { "'\(key)' must be a mapping" }
+    public static func expectedSequence(_ key: String) -> String { "'\(key)' must be a sequence" }
+    public static func expectedScalar(_ key: String) -> String { "'\(key)' must be a single value" }
+    public static func unsupportedVersion(_ value: String) -> String {
+        "unsupported version '\(value)'; 1 is the only version"
+    }
+    public static func duplicatePlatform(_ id: String) -> String { "duplicate platform id '\(id)'" }
+    public static func duplicateApp(_ appid: String) -> String { "duplicate appid '\(appid)'" }
+    public static let firstDefinedHere = "first defined here"
+    public static func malformedAppID(_ appid: String) -> String {
+        "appid '\(appid)' is not 'wx' followed by 16 lowercase hex digits"
+    }
+    public static func unknownAppType(_ type: String) -> String {
+        "unknown app type '\(type)'; expected one of \(AppTypeList.text)"
+    }
+    public static func unlistedPlatform(_ id: String) -> String { "platform '\(id)' is not listed in 'platforms'" }
+    public static func unlistedApp(_ key: String, _ appid: String) -> String {
+        "'\(key)' names appid '\(appid)', which is not listed in 'apps'"
+    }
+    public static func invalidValue(_ key: String, _ value: String, expected: String) -> String {
+        "invalid value '\(value)' for '\(key)'; expected \(expected)"
+    }
+    public static func unknownField(_ field: String) -> String {
+        "unknown survivorship field '\(field)'; expected nickname, avatar_url, phone or email"
+    }
+    public static func notSupportedYet(_ setting: String) -> String {
+        "\(setting) is not supported by this version of wxmerge yet"
+    }
+    public static func cannotRead(_ path: String, _ reason: String) -> String { "cannot read job file '\(path)': \(reason)" }
+}
+
+enum AppTypeList {
+    static let text = AppType.allCases.map(\.rawValue).joined(separator: ", ")
+}

@@ -1,0 +1,462 @@
+public import WXMergeCore
+
+/// What one record file held.
+public struct FileRecords: Sendable {
+    /// Records with `file` set to the file's index; `source` indexes `sources`.
+    public var records: [Record] = []
+    public var arena: [UInt8] = []
+    public var sources: [String] = []
+    public var rejections: [Rejection] = []
+    public var warnings: [String: WarningTally] = [:]
+    public var read = 0
+    public var bytes = 0
+    public var sha256 = ""
+}
+
+/// Streams one record file (SPEC §2.2) through libyaml, event by event: checks its
+/// shape, normalises each record's values, keeps what reconciliation needs in compact
+/// form, spools the payload, and sets aside what cannot be used with a reason.
+final class RecordFileReader {
+    private enum Field: Int, CaseIterable {
+        case openid, unionid, appid, source, legacyID, nickname, avatarURL, phone, phoneVerified
+        case email, createdAt, updatedAt, platform, isSnapshotUser, attributes
+
+        static let byName: [String: Field] = [
+            "openid": .openid, "unionid": .unionid, "appid": .appid, "source": .source,
+            "legacy_id": .legacyID, "nickname": .nickname, "avatar_url": .avatarURL, "phone": .phone,
+            "phone_verified": .phoneVerified, "email": .email, "created_at": .createdAt,
+            "updated_at": .updatedAt, "platform": .platform, "is_snapshotuser": .isSnapshotUser,
+            "attributes": .attributes,
+        ]
+
+        var name: String { Self.byName.first { $0.value == self }!.key }
+    }
+
+    /// A document's defaults and the records still waiting for them.
+    private struct Document {
+        var appid: (value: [UInt8], mark: Mark)?
+        var source: String?
+        var platform: [UInt8]?
+        var firstRecord = 0
+        /// Marks of the document's records, to reject one once the defaults are known.
+        var spans: [(start: Mark, end: Mark)] = []
+    }
+
+    private static let pending: Int32 = -2
+
+    private let job: Job
+    private let reader: YAMLEventReader
+    private let fileIndex: Int32
+    private let spool: PayloadSpool
+    private let stem: String
+    private let appByID: [[UInt8]: Int32]
+    private let platformByID: [[UInt8]: Int32]
+    private var result = FileRecords()
+    private var document = Document()
+    private var sourceIndex: [String: Int32] = [:]
+
+    // Scratch for the record being read, reused from record to record.
+    private var values: [[UInt8]] = Array(repeating: [], count: Field.allCases.count)
+    private var present: [Bool] = Array(repeating: false, count: Field.allCases.count)
+    private var explicitAttributes: [(key: String, json: [UInt8])] = []
+    private var unknownAttributes: [(key: String, json: [UInt8])] = []
+
+    init(job: Job, path: String, displayPath: String, fileIndex: Int32, spool: PayloadSpool,
+         progress: ReadProgress?) throws {
+        self.job = job
+        self.fileIndex = fileIndex
+        self.spool = spool
+        reader = try YAMLEventReader(path: path, displayPath: displayPath, progress: progress)
+        let name = displayPath.split(separator: "/").last.map(String.init) ?? displayPath
+        stem = name.firstIndex(of: ".").map { String(name[..<$0]) } ?? name
+        var apps: [[UInt8]: Int32] = [:]
+        for (index, app) in job.apps.enumerated() { apps[Array(app.appid.utf8)] = Int32(index) }
+        appByID = apps
+        var platforms: [[UInt8]: Int32] = [:]
+        for (index, platform) in job.platforms.enumerated() { platforms[Array(platform.id.utf8)] = Int32(index) }
+        platformByID = platforms
+    }
+
+    /// Reads the whole file.
+    /// - Throws: `RunFailure` 65 for a file that is not valid YAML or not of the
+    ///   shape SPEC §2.2 allows, 66 when it cannot be read.
+    func read() throws -> FileRecords {
+        try reader.next()
+        while true {
+            try reader.next()
+            switch reader.kind {
+            case .documentStart:
+                try readDocument()
+            case .streamEnd:
+                result.bytes = reader.bytesRead
+                result.sha256 = reader.contentHash
+                return result
+            default:
+                throw fileError(RecordMessage.topLevelShape)
+            }
+        }
+    }
+
+    private func fileError(_ message: String, at mark: Mark? = nil) -> RunFailure {
+        RunFailure(exitCode: RunFailure.dataError,
+                   [.error(at: (mark ?? reader.start).location(in: reader.displayPath), message)])
+    }
+
+    // MARK: Documents
+
+    private func readDocument() throws {
+        document = Document(firstRecord: result.records.count)
+        try reader.next()
+        switch reader.kind {
+        case .sequenceStart:
+            try readRecords()
+        case .mappingStart:
+            try readTopMapping()
+        case .scalar where reader.isNullScalar:
+            break
+        case .alias:
+            throw fileError(RecordMessage.aliasesNotSupported)
+        default:
+            throw fileError(RecordMessage.topLevelShape)
+        }
+        try reader.next()  // document end
+        try resolveDocument()
+    }
+
+    private func readTopMapping() throws {
+        let mappingStart = reader.start
+        var seen = Set<String>()
+        try reader.next()
+        while reader.kind != .mappingEnd {
+            guard reader.kind == .scalar else { throw fileError(RecordMessage.nonScalarTopLevelKey) }
+            let key = reader.scalarText
+            let keyMark = reader.start
+            guard seen.insert(key).inserted else { throw fileError(RecordMessage.duplicateTopLevelKey(key)) }
+            try reader.next()
+            switch key {
+            case "records":
+                if reader.kind == .sequenceStart {
+                    try readRecords()
+                } else if !reader.isNullScalar {
+                    throw fileError(RecordMessage.recordsNotASequence)
+                }
+            case "source", "appid", "platform":
+                guard reader.kind == .scalar else { throw fileError(RecordMessage.defaultNotAScalar(key)) }
+                if !reader.isNullScalar {
+                    switch key {
+                    case "source": document.source = reader.scalarText
+                    case "appid": document.appid = (reader.scalar, reader.start)
+                    default: document.platform = reader.scalar
+                    }
+                }
+            default:
+                throw fileError(RecordMessage.unknownTopLevelKey(key), at: keyMark)
+            }
+            try reader.next()
+        }
+        if !seen.contains("records") { throw fileError(RecordMessage.missingRecords, at: mappingStart) }
+    }
+
+    private func readRecords() throws {
+        try reader.next()
+        while reader.kind != .sequenceEnd {
+            if reader.kind == .alias { throw fileError(RecordMessage.aliasesNotSupported) }
+            try readRecord()
+            try reader.next()
+        }
+    }
+
+    /// Applies the document's defaults to its records, rejecting those still without a
+    /// usable appid or platform.
+    private func resolveDocument() throws {
+        let first = document.firstRecord
+        guard first < result.records.count else { return }
+        let defaultApp: Int32? = document.appid.flatMap { appByID[$0.value] }
+        let defaultAppReason: String? = document.appid.map {
+            App.isWellFormedAppID($0.value) ? RecordMessage.unlistedAppID : RecordMessage.malformedAppID
+        }
+        let defaultPlatform: Int32? = document.platform.flatMap { platformByID[$0] }
+        let source = sourceID(document.source ?? stem)
+        var kept = first
+        for index in first..<result.records.count {
+            var record = result.records[index]
+            let span = document.spans[index - first]
+            var reason: String?
+            if record.app == Self.pending {
+                if let defaultApp {
+                    record.app = defaultApp
+                } else {
+                    reason = defaultAppReason ?? RecordMessage.missingAppID
+                }
+            }
+            if reason == nil, record.platform == Self.pending {
+                if document.platform != nil {
+                    if let defaultPlatform { record.platform = defaultPlatform } else { reason = RecordMessage.unlistedPlatform }
+                } else {
+                    record.platform = job.apps[Int(record.app)].platform.map(Int32.init) ?? -1
+                }
+            }
+            if let reason {
+                reject(reason, start: span.start, end: span.end)
+                continue
+            }
+            if record.source == Self.pending { record.source = source }
+            if record.platform < 0, !record.unionid.isMissing {
+                warn(RecordMessage.unionidWithoutPlatform, at: span.start)
+            }
+            result.records[kept] = record
+            kept += 1
+        }
+        result.records.removeSubrange(kept...)
+    }
+
+    private func sourceID(_ name: String) -> Int32 {
+        if let index = sourceIndex[name] { return index }
+        let index = Int32(result.sources.count)
+        result.sources.append(name)
+        sourceIndex[name] = index
+        return index
+    }
+
+    // MARK: Records
+
+    private func readRecord() throws {
+        let start = reader.start
+        result.read += 1
+        guard reader.kind == .mappingStart else {
+            try reader.skipNode()
+            reject(RecordMessage.notAMapping, start: start, end: reader.end)
+            return
+        }
+        for index in present.indices {
+            present[index] = false
+            values[index].removeAll(keepingCapacity: true)
+        }
+        explicitAttributes.removeAll(keepingCapacity: true)
+        unknownAttributes.removeAll(keepingCapacity: true)
+        var reason: String?
+        var unknownKeys: [String] = []
+
+        try reader.next()
+        while reader.kind != .mappingEnd {
+            if reader.kind == .alias { throw fileError(RecordMessage.aliasesNotSupported) }
+            guard reader.kind == .scalar else {
+                reason = reason ?? RecordMessage.nonScalarKey
+                try reader.skipNode()
+                try reader.next()
+                try skipValue()
+                try reader.next()
+                continue
+            }
+            let key = reader.scalarText
+            try reader.next()
+            if reader.kind == .alias { throw fileError(RecordMessage.aliasesNotSupported) }
+            if let field = Field.byName[key] {
+                if present[field.rawValue] || (field == .attributes && !explicitAttributes.isEmpty) {
+                    reason = reason ?? RecordMessage.duplicateKey(key)
+                    try skipValue()
+                } else if field == .attributes {
+                    if reader.kind == .mappingStart {
+                        try readMembers(into: &explicitAttributes)
+                        present[field.rawValue] = true
+                    } else if !reader.isNullScalar {
+                        reason = reason ?? RecordMessage.attributesNotAMapping
+                        try reader.skipNode()
+                    }
+                } else if reader.kind == .scalar {
+                    present[field.rawValue] = true
+                    values[field.rawValue].append(contentsOf: reader.scalar)
+                    if reader.isNullScalar, !Self.isID(field) {
+                        values[field.rawValue].removeAll(keepingCapacity: true)
+                    }
+                } else {
+                    reason = reason ?? RecordMessage.notAScalar(key)
+                    try reader.skipNode()
+                }
+            } else {
+                var json: [UInt8] = []
+                try JSONWriter.appendNode(reader, to: &json)
+                unknownAttributes.append((key, json))
+                unknownKeys.append(key)
+            }
+            try reader.next()
+        }
+        let end = reader.end
+        if reason == nil {
+            reason = validate()
+        }
+        if let reason {
+            reject(reason, start: start, end: end)
+            return
+        }
+        for key in unknownKeys { warn(RecordMessage.unknownKey(key), at: start) }
+        try accept(start: start, end: end)
+    }
+
+    private func skipValue() throws {
+        if reader.kind == .alias { return }
+        try reader.skipNode()
+    }
+
+    private static func isID(_ field: Field) -> Bool {
+        field == .openid || field == .unionid || field == .legacyID || field == .appid || field == .source
+            || field == .platform
+    }
+
+    private func value(_ field: Field) -> [UInt8]? {
+        present[field.rawValue] ? values[field.rawValue] : nil
+    }
+
+    /// The reason the record in scratch cannot be used, or nil.
+    private func validate() -> String? {
+        if let flag = value(.isSnapshotUser), ["1", "true", "True", "TRUE"].contains(String(decoding: flag, as: UTF8.self)) {
+            return RecordMessage.snapshotUser
+        }
+        for field in [Field.openid, .unionid, .legacyID] {
+            guard let id = value(field) else { continue }
+            let isMissing = id.withUnsafeBufferPointer { Normalization.isMissingID($0) }
+            if isMissing {
+                present[field.rawValue] = false
+                continue
+            }
+            if id.withUnsafeBufferPointer({ Normalization.containsWhiteSpace($0) }) {
+                return RecordMessage.whiteSpaceInID(field.name)
+            }
+            if id.count > 128 { return RecordMessage.idTooLong(field.name) }
+        }
+        if !present[Field.openid.rawValue] { return RecordMessage.missingOpenID }
+        if let appid = value(.appid), !appid.withUnsafeBufferPointer({ Normalization.isMissingID($0) }) {
+            guard App.isWellFormedAppID(appid) else { return RecordMessage.malformedAppID }
+            guard appByID[appid] != nil else { return RecordMessage.unlistedAppID }
+        } else {
+            present[Field.appid.rawValue] = false
+        }
+        if let platform = value(.platform), !platform.withUnsafeBufferPointer({ Normalization.isMissingID($0) }) {
+            guard platformByID[platform] != nil else { return RecordMessage.unlistedPlatform }
+        } else {
+            present[Field.platform.rawValue] = false
+        }
+        return nil
+    }
+
+    private func accept(start: Mark, end: Mark) throws {
+        let location = start
+        func ref(_ field: Field) -> TextRef {
+            guard let bytes = value(field) else { return .missing }
+            let offset = UInt32(result.arena.count)
+            result.arena.append(contentsOf: bytes)
+            return TextRef(offset: offset, length: UInt32(bytes.count))
+        }
+        func time(_ field: Field) -> Int64 {
+            guard let bytes = value(field), !bytes.withUnsafeBufferPointer({ Normalization.isBlank($0) }) else {
+                return Record.noTime
+            }
+            if let seconds = bytes.withUnsafeBufferPointer({ Normalization.time($0) }) { return seconds }
+            warn(RecordMessage.unreadableTime(field.name), at: location)
+            return Record.noTime
+        }
+        func nonBlank(_ field: Field) -> [UInt8]? {
+            guard let bytes = value(field), !bytes.withUnsafeBufferPointer({ Normalization.isBlank($0) }) else {
+                return nil
+            }
+            return bytes
+        }
+
+        var fields: FieldMask = []
+        let nickname = nonBlank(.nickname)
+        let avatar = nonBlank(.avatarURL)
+        var phone = nonBlank(.phone)
+        if let written = phone {
+            if let e164 = written.withUnsafeBufferPointer({ Normalization.phone($0) }) {
+                phone = e164
+            } else {
+                warn(RecordMessage.phoneNotNormalised, at: location)
+            }
+        }
+        let email = nonBlank(.email)
+        if let email, Normalization.email(String(decoding: email, as: UTF8.self)) == nil {
+            warn(RecordMessage.emailNotNormalised, at: location)
+        }
+        if nickname != nil { fields.insert(.nickname) }
+        if avatar != nil { fields.insert(.avatarURL) }
+        if phone != nil { fields.insert(.phone) }
+        if email != nil { fields.insert(.email) }
+        if let verified = value(.phoneVerified),
+           ["true", "True", "TRUE", "yes", "Yes", "YES", "on", "1"].contains(String(decoding: verified, as: UTF8.self)) {
+            fields.insert(.phoneVerified)
+        }
+
+        spool.beginPayload()
+        spool.appendField(nickname)
+        spool.appendField(avatar)
+        spool.appendField(phone)
+        spool.appendField(email)
+        spool.appendField(attributesJSON())
+        let payload = try spool.endPayload()
+
+        let app: Int32 = value(.appid).flatMap { appByID[$0] } ?? Self.pending
+        let platform: Int32 = value(.platform).flatMap { platformByID[$0] } ?? Self.pending
+        var source = Self.pending
+        if let name = value(.source), !name.withUnsafeBufferPointer({ Normalization.isMissingID($0) }) {
+            source = sourceID(String(decoding: name, as: UTF8.self))
+        }
+        let record = Record(
+            app: app, platform: platform, source: source,
+            openid: ref(.openid), unionid: ref(.unionid), legacyID: ref(.legacyID),
+            createdAt: time(.createdAt), updatedAt: time(.updatedAt),
+            file: fileIndex, ordinal: Int32(result.read - 1), line: Int32(start.line + 1),
+            fields: fields, payload: payload)
+        result.records.append(record)
+        document.spans.append((start, end))
+    }
+
+    /// The record's attributes as a JSON object: the explicit `attributes` mapping, then
+    /// unknown keys it does not already hold; nil when there are none.
+    private func attributesJSON() -> [UInt8]? {
+        guard !explicitAttributes.isEmpty || !unknownAttributes.isEmpty || present[Field.attributes.rawValue] else {
+            return nil
+        }
+        var json: [UInt8] = [UInt8(ascii: "{")]
+        var keys = Set<String>()
+        for (key, value) in explicitAttributes + unknownAttributes where keys.insert(key).inserted {
+            if keys.count > 1 { json.append(UInt8(ascii: ",")) }
+            JSONWriter.appendString(Array(key.utf8), to: &json)
+            json.append(UInt8(ascii: ":"))
+            json.append(contentsOf: value)
+        }
+        json.append(UInt8(ascii: "}"))
+        return json
+    }
+
+    /// Reads a mapping's members as (key, JSON value) pairs.
+    private func readMembers(into members: inout [(key: String, json: [UInt8])]) throws {
+        try reader.next()
+        while reader.kind != .mappingEnd {
+            var key: [UInt8] = []
+            try JSONWriter.appendNode(reader, to: &key)
+            let keyText = reader.kind == .scalar ? reader.scalarText : String(decoding: key, as: UTF8.self)
+            try reader.next()
+            var value: [UInt8] = []
+            try JSONWriter.appendNode(reader, to: &value)
+            members.append((keyText, value))
+            try reader.next()
+        }
+    }
+
+    // MARK: Rejections and warnings
+
+    private func reject(_ reason: String, start: Mark, end: Mark) {
+        result.rejections.append(Rejection(
+            location: start.location(in: reader.displayPath),
+            end: end.location(in: reader.displayPath), reason: reason))
+    }
+
+    private func warn(_ message: String, at mark: Mark) {
+        if result.warnings[message] != nil {
+            result.warnings[message]!.count += 1
+        } else {
+            result.warnings[message] = WarningTally(message: message, count: 1,
+                                                    first: mark.location(in: reader.displayPath))
+        }
+    }
+}

@@ -1,0 +1,166 @@
+public import WXMergeCore
+import Dispatch
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Everything read from a job's record files.
+public struct ReadResult: Sendable {
+    public var records = RecordSet()
+    /// Rejections sorted by file, line and column, raw text filled in.
+    public var rejections: [Rejection] = []
+    /// Warnings, most frequent first.
+    public var warnings: [WarningTally] = []
+    public var read = 0
+    public var bytes = 0
+    /// SHA-256 of each input file, by path relative to the job folder.
+    public var hashes: [String: String] = [:]
+}
+
+/// Reads a job's record files, in parallel across files (one parser per file, one
+/// reader thread per core), and merges what they held. The result never depends on
+/// which thread read which file.
+public struct RecordReader {
+    public let job: Job
+    public let files: [InputFile]
+    public let workers: Int
+
+    public init(job: Job, files: [InputFile], workers: Int = 2) {
+        self.job = job
+        self.files = files
+        self.workers = max(1, min(workers, files.count))
+    }
+
+    /// - Parameter spoolFolder: where the payload spools go (unlinked on creation).
+    public func read(spoolFolder: String, progress: ReadProgress? = nil) throws -> (ReadResult, [PayloadSpool]) {
+        let spools = try (0..<workers).map { try PayloadSpool(index: UInt16($0), folder: spoolFolder) }
+        let job = self.job
+        let files = self.files
+        let schedule = files.indices.sorted { files[$0].size > files[$1].size }
+        let next = Atomic<Int>(0)
+        let outcomes = Mutex<[Int: Result<FileRecords, RunFailure>]>([:])
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            while true {
+                let slot = next.add(1, ordering: .relaxed).oldValue
+                guard slot < schedule.count else { return }
+                let index = schedule[slot]
+                let outcome: Result<FileRecords, RunFailure>
+                do {
+                    let reader = try RecordFileReader(
+                        job: job, path: files[index].path, displayPath: files[index].displayPath,
+                        fileIndex: Int32(index), spool: spools[worker], progress: progress)
+                    outcome = .success(try reader.read())
+                } catch let failure as RunFailure {
+                    outcome = .failure(failure)
+                } catch {
+                    outcome = .failure(RunFailure(exitCode: RunFailure.dataError, [.error(at: nil, "\(error)")]))
+                }
+                let failed = outcomes.withLock { results in
+                    results[index] = outcome
+                    if case .failure = outcome { return true }
+                    return false
+                }
+                if failed { next.store(schedule.count, ordering: .relaxed) }
+            }
+        }
+        for spool in spools { try spool.finishWriting() }
+        var perFile = outcomes.withLock { $0 }
+        if let failed = perFile.keys.sorted().first(where: { if case .failure = perFile[$0]! { true } else { false } }),
+           case .failure(let failure) = perFile[failed]! {
+            throw failure
+        }
+        var parts: [FileRecords] = []
+        for index in files.indices {
+            guard case .success(let part) = perFile.removeValue(forKey: index)! else { continue }
+            parts.append(part)
+        }
+        return (try merge(parts), spools)
+    }
+
+    private func merge(_ parts: [FileRecords]) throws -> ReadResult {
+        var result = ReadResult()
+        result.records.files = files.map(\.displayPath)
+        result.records.sources = Array(Set(parts.flatMap(\.sources))).sorted {
+            Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8))
+        }
+        let sourceRank = Dictionary(uniqueKeysWithValues: result.records.sources.enumerated().map { ($1, Int32($0)) })
+        var warnings: [String: WarningTally] = [:]
+        result.records.records.reserveCapacity(parts.reduce(0) { $0 + $1.records.count })
+        result.records.arena.reserveCapacity(parts.reduce(0) { $0 + $1.arena.count })
+        for (index, part) in parts.enumerated() {
+            let base = UInt32(result.records.arena.count)
+            result.records.arena.append(contentsOf: part.arena)
+            let sources = part.sources.map { sourceRank[$0]! }
+            func rebase(_ ref: TextRef) -> TextRef {
+                ref.isMissing ? ref : TextRef(offset: ref.offset + base, length: ref.length)
+            }
+            for var record in part.records {
+                record.source = sources[Int(record.source)]
+                record.openid = rebase(record.openid)
+                record.unionid = rebase(record.unionid)
+                record.legacyID = rebase(record.legacyID)
+                result.records.records.append(record)
+            }
+            var rejections = part.rejections
+            if !rejections.isEmpty {
+                RawText.fill(&rejections, from: files[index].path)
+            }
+            result.rejections += rejections
+            for (message, tally) in part.warnings {
+                if let seen = warnings[message] {
+                    warnings[message]!.count += tally.count
+                    warnings[message]!.first = min(seen.first, tally.first)
+                } else {
+                    warnings[message] = tally
+                }
+            }
+            result.read += part.read
+            result.bytes += part.bytes
+            result.hashes[files[index].displayPath] = part.sha256
+        }
+        result.rejections.sort { $0.location < $1.location }
+        result.warnings = warnings.values.sorted { ($1.count, $0.message) < ($0.count, $1.message) }
+        return result
+    }
+}
+
+/// Cuts a rejected record's text out of its file, from the start of its node to its
+/// end, by line and column (libyaml counts characters, not bytes).
+enum RawText {
+    static func fill(_ rejections: inout [Rejection], from path: String) {
+        guard let file = fopen(path, "r") else { return }
+        defer { fclose(file) }
+        let wanted = rejections.indices.sorted { rejections[$0].location < rejections[$1].location }
+        var lineNumber = 0
+        var lines: [Int: [Unicode.Scalar]] = [:]
+        let lastLine = rejections.map(\.end.line).max() ?? 0
+        let needed = Set(rejections.flatMap { Array($0.location.line...max($0.location.line, $0.end.line)) })
+        var buffer: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        defer { free(buffer) }
+        while lineNumber < lastLine {
+            let count = getline(&buffer, &capacity, file)
+            guard count >= 0, let buffer else { break }
+            lineNumber += 1
+            if needed.contains(lineNumber) {
+                let bytes = UnsafeRawBufferPointer(start: buffer, count: count)
+                lines[lineNumber] = Array(String(decoding: bytes, as: UTF8.self).unicodeScalars)
+            }
+        }
+        for index in wanted {
+            let start = rejections[index].location
+            let end = rejections[index].end
+            var text = String.UnicodeScalarView()
+            for line in start.line...max(start.line, end.line) {
+                guard let scalars = lines[line] else { continue }
+                let from = line == start.line ? min(start.column - 1, scalars.count) : 0
+                let to = line == end.line ? min(max(end.column - 1, from), scalars.count) : scalars.count
+                text.append(contentsOf: scalars[from..<to])
+            }
+            var raw = String(text)
+            while let last = raw.last, last.isWhitespace { raw.removeLast() }
+            rejections[index].raw = raw
+        }
+    }
+}

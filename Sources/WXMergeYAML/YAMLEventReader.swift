@@ -1,0 +1,200 @@
+internal import CYAML
+public import WXMergeCore
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A position libyaml reports, 0-based as libyaml counts (characters, not bytes).
+struct Mark: Equatable {
+    var line: Int
+    var column: Int
+
+    init(_ mark: yaml_mark_t) {
+        line = Int(mark.line)
+        column = Int(mark.column)
+    }
+
+    init(line: Int, column: Int) {
+        self.line = line
+        self.column = column
+    }
+
+    func location(in file: String) -> SourceLocation {
+        SourceLocation(file: file, line: line + 1, column: column + 1)
+    }
+}
+
+/// The kinds of libyaml event the readers act on.
+enum EventKind: Equatable {
+    case streamStart, streamEnd, documentStart, documentEnd
+    case sequenceStart, sequenceEnd, mappingStart, mappingEnd
+    case scalar, alias
+}
+
+/// Reads a file as a stream of libyaml events, one at a time, never a tree.
+///
+/// Owns the parser struct on the heap (libyaml keeps pointers into it, so it must not
+/// move) and the file descriptor, and feeds libyaml through a read handler that also
+/// hashes the bytes and counts them for progress. After `next()`, `start`, `end` and,
+/// for a scalar, `scalar` and `isPlainScalar` describe the event; the scalar's bytes
+/// are copied out of libyaml's event before it is deleted.
+final class YAMLEventReader {
+    /// The path as messages show it (relative to the job folder).
+    let displayPath: String
+    private let parser: UnsafeMutablePointer<yaml_parser_t>
+    private let fd: Int32
+    private var hash = ContentHash()
+    private var readFailure: Int32 = 0
+    private let progress: ReadProgress?
+    private(set) var bytesRead = 0
+
+    private(set) var kind = EventKind.streamStart
+    private(set) var start = Mark(line: 0, column: 0)
+    private(set) var end = Mark(line: 0, column: 0)
+    /// The current scalar's bytes (valid until the next call to `next()`).
+    private(set) var scalar: [UInt8] = []
+    private(set) var isPlainScalar = false
+
+    /// Opens `path`; a missing, unreadable or non-regular file is exit 66.
+    init(path: String, displayPath: String, progress: ReadProgress? = nil) throws {
+        self.displayPath = displayPath
+        self.progress = progress
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        var info = stat()
+        guard fd >= 0, fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            let code = fd < 0 ? errno : EISDIR
+            if fd >= 0 { close(fd) }
+            throw RunFailure(exitCode: RunFailure.missingInput,
+                             [.error(at: nil, YAMLMessage.cannotRead(displayPath, code))])
+        }
+        self.fd = fd
+        parser = .allocate(capacity: 1)
+        guard yaml_parser_initialize(parser) == 1 else {
+            parser.deallocate()
+            close(fd)
+            throw RunFailure(exitCode: RunFailure.dataError, [.error(at: nil, YAMLMessage.parserOutOfMemory)])
+        }
+        scalar.reserveCapacity(256)
+        yaml_parser_set_input(parser, { data, buffer, size, sizeRead in
+            let reader = Unmanaged<YAMLEventReader>.fromOpaque(data!).takeUnretainedValue()
+            return reader.fill(buffer!, size: size, sizeRead: sizeRead!)
+        }, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    deinit {
+        yaml_parser_delete(parser)
+        parser.deallocate()
+        close(fd)
+    }
+
+    private func fill(_ buffer: UnsafeMutablePointer<UInt8>, size: Int, sizeRead: UnsafeMutablePointer<Int>) -> Int32 {
+        while true {
+            let n = read(fd, buffer, size)
+            if n < 0 {
+                if errno == EINTR { continue }
+                readFailure = errno
+                return 0
+            }
+            sizeRead.pointee = n
+            if n > 0 {
+                hash.update(UnsafeRawBufferPointer(start: buffer, count: n))
+                bytesRead += n
+                progress?.add(bytes: n)
+            }
+            return 1
+        }
+    }
+
+    /// The SHA-256 of every byte read; complete once the stream has ended.
+    var contentHash: String { hash.finalize() }
+
+    /// Moves to the next event.
+    /// - Throws: a `RunFailure` (exit 65) at libyaml's problem mark, with its context
+    ///   as a note, when the file is not valid YAML; exit 66 when reading failed.
+    func next() throws {
+        var event = yaml_event_t()
+        guard yaml_parser_parse(parser, &event) == 1 else {
+            throw failure()
+        }
+        defer { yaml_event_delete(&event) }
+        start = Mark(event.start_mark)
+        end = Mark(event.end_mark)
+        switch event.type {
+        case YAML_STREAM_START_EVENT: kind = .streamStart
+        case YAML_STREAM_END_EVENT: kind = .streamEnd
+        case YAML_DOCUMENT_START_EVENT: kind = .documentStart
+        case YAML_DOCUMENT_END_EVENT: kind = .documentEnd
+        case YAML_SEQUENCE_START_EVENT: kind = .sequenceStart
+        case YAML_SEQUENCE_END_EVENT: kind = .sequenceEnd
+        case YAML_MAPPING_START_EVENT: kind = .mappingStart
+        case YAML_MAPPING_END_EVENT: kind = .mappingEnd
+        case YAML_ALIAS_EVENT: kind = .alias
+        case YAML_SCALAR_EVENT:
+            kind = .scalar
+            scalar.removeAll(keepingCapacity: true)
+            if let value = event.data.scalar.value, event.data.scalar.length > 0 {
+                scalar.append(contentsOf: UnsafeBufferPointer(start: value, count: event.data.scalar.length))
+            }
+            isPlainScalar = event.data.scalar.style == YAML_PLAIN_SCALAR_STYLE
+        default:
+            kind = .streamEnd
+        }
+    }
+
+    /// The current scalar as a String.
+    var scalarText: String { String(decoding: scalar, as: UTF8.self) }
+
+    /// Whether the current scalar is YAML's null: a plain `~`, `null` or nothing.
+    var isNullScalar: Bool {
+        guard kind == .scalar, isPlainScalar else { return false }
+        return scalar.isEmpty || scalar == [UInt8(ascii: "~")] || ["null", "Null", "NULL"].contains(scalarText)
+    }
+
+    /// Skips the rest of the node whose first event is the current one, leaving the
+    /// reader on its last event.
+    func skipNode() throws {
+        var depth = 0
+        while true {
+            switch kind {
+            case .sequenceStart, .mappingStart: depth += 1
+            case .sequenceEnd, .mappingEnd: depth -= 1
+            default: break
+            }
+            if depth == 0 { return }
+            try next()
+        }
+    }
+
+    private func failure() -> RunFailure {
+        if readFailure != 0 {
+            return RunFailure(exitCode: RunFailure.missingInput,
+                              [.error(at: nil, YAMLMessage.cannotRead(displayPath, readFailure))])
+        }
+        let problem = parser.pointee.problem.map { String(cString: $0) } ?? "invalid YAML"
+        var location = Mark(parser.pointee.problem_mark).location(in: displayPath)
+        if parser.pointee.error == YAML_READER_ERROR {
+            // The reader reports a byte offset, not a line and column.
+            location = Mark(parser.pointee.mark).location(in: displayPath)
+        }
+        var notes: [Diagnostic.Note] = []
+        if let context = parser.pointee.context {
+            notes.append(.init(location: Mark(parser.pointee.context_mark).location(in: displayPath),
+                               message: String(cString: context)))
+        }
+        return RunFailure(exitCode: RunFailure.dataError, [.error(at: location, problem, notes: notes)])
+    }
+}
+
+/// Bytes read so far by every reader of a run, for the progress line.
+public final class ReadProgress: Sendable {
+    private let total = Atomic<Int>(0)
+
+    public init() {}
+
+    func add(bytes: Int) {
+        total.add(bytes, ordering: .relaxed)
+    }
+
+    public var bytes: Int { total.load(ordering: .relaxed) }
+}
