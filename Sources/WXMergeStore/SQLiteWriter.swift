@@ -1,0 +1,242 @@
+internal import GRDB
+internal import GRDBSQLite
+public import WXMergeCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes a reconciliation into a new SQLite file (SPEC §4.1).
+///
+/// The file is a temporary one that nobody reads until it is complete and renamed, so
+/// it is written without a journal or fsyncs, in one transaction, with indexes built
+/// after the load (see PERF-NOTES). The two big tables are written through raw
+/// prepared statements: GRDB's argument arrays cost more than the insert itself.
+public struct SQLiteWriter {
+    public let job: Job
+
+    public init(job: Job) {
+        self.job = job
+    }
+
+    /// - Parameter path: a file that does not exist yet; it is created owner-only.
+    public func write(_ result: Reconciliation, rejections: [Rejection], run: RunRow,
+                      spools: [PayloadSpool], to path: String) throws {
+        let fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw StoreMessage.failure(StoreMessage.cannotCreate(path, errno))
+        }
+        close(fd)
+        do {
+            var configuration = Configuration()
+            configuration.prepareDatabase { db in
+                try db.execute(sql: """
+                    PRAGMA page_size = 16384;
+                    PRAGMA journal_mode = OFF;
+                    PRAGMA synchronous = OFF;
+                    """)
+            }
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            let job = self.job
+            try queue.writeWithoutTransaction { db in
+                try db.inTransaction {
+                    try Schema.create(db, survivorship: job.survivorship)
+                    let ids = UserIDTexts(result.users)
+                    try Self.writeRecords(db, result, ids: ids, job: job, spools: spools)
+                    try Self.writeUsers(db, result, ids: ids)
+                    try Self.writeLinks(db, result, ids: ids, job: job)
+                    try Self.writeConflicts(db, result, job: job)
+                    try Self.writeRejected(db, rejections)
+                    try db.execute(
+                        sql: "INSERT INTO runs VALUES (1, ?, ?, ?, ?, ?, ?)",
+                        arguments: [run.startedAt, run.finishedAt, run.version, run.configSHA256,
+                                    RunRow.json(run.inputs) { value in
+                                        var quoted: [UInt8] = []
+                                        JSONText.appendString(Array(value.utf8), to: &quoted)
+                                        return String(decoding: quoted, as: UTF8.self)
+                                    },
+                                    RunRow.json(run.counts) { String($0) }])
+                    try db.execute(sql: "PRAGMA cache_size = -2000; PRAGMA threads = 2")
+                    try Schema.createIndexes(db)
+                    return .commit
+                }
+            }
+            try queue.close()
+        } catch let error as DatabaseError {
+            throw StoreMessage.failure(StoreMessage.cannotWrite(path, error.message ?? "\(error.resultCode)"))
+        }
+    }
+
+    // MARK: Tables
+
+    private static func writeRecords(_ db: Database, _ result: Reconciliation, ids: UserIDTexts,
+                                     job: Job, spools: [PayloadSpool]) throws {
+        let statement = try db.makeStatement(sql: """
+            INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)
+            """)
+        let row = RowBinder(statement.sqliteStatement)
+        let appids = job.apps.map(\.appid)
+        let types = job.apps.map(\.type.rawValue)
+        let platforms = job.platforms.map(\.id)
+        var payload: [UInt8] = []
+        try result.arena.withUnsafeBufferPointer { arena in
+            for (index, record) in result.records.enumerated() {
+                let fields = try spools[Int(record.payload.spool)].read(record.payload, into: &payload)
+                row.int(1, Int64(index + 1))
+                ids.bind(row, 2, user: result.userOf[index])
+                row.text(3, appids[Int(record.app)])
+                row.text(4, types[Int(record.app)])
+                row.text(5, record.platform >= 0 ? platforms[Int(record.platform)] : nil)
+                row.text(6, arena, record.openid)
+                row.text(7, arena, record.unionid)
+                row.text(8, result.sources[Int(record.source)])
+                row.text(9, arena, record.legacyID)
+                payload.withUnsafeBufferPointer { bytes in
+                    row.text(10, bytes, fields[PayloadField.nickname.rawValue])
+                    row.text(11, bytes, fields[PayloadField.avatarURL.rawValue])
+                    row.text(12, bytes, fields[PayloadField.phone.rawValue])
+                    row.text(14, bytes, fields[PayloadField.email.rawValue])
+                    row.text(17, bytes, fields[PayloadField.attributes.rawValue])
+                }
+                row.int(13, record.fields.contains(.phoneVerified) ? 1 : 0)
+                row.time(15, record.createdAt)
+                row.time(16, record.updatedAt)
+                row.text(18, result.files[Int(record.file)])
+                row.int(19, Int64(record.line))
+                try row.step()
+            }
+        }
+    }
+
+    /// Users in user_id order, so the primary key index is built by appending.
+    private static func writeUsers(_ db: Database, _ result: Reconciliation, ids: UserIDTexts) throws {
+        let statement = try db.makeStatement(sql: "INSERT INTO user_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        let row = RowBinder(statement.sqliteStatement)
+        for user in ids.sortedUsers {
+            let facts = result.users[Int(user)]
+            ids.bind(row, 1, user: user)
+            row.time(2, facts.createdAt)
+            row.time(3, facts.updatedAt)
+            row.int(4, Int64(facts.recordCount))
+            row.int(5, Int64(facts.appCount))
+            for slot in 0..<4 {
+                let survivor = facts.survivors[slot]
+                row.int(Int32(6 + slot), survivor < 0 ? nil : Int64(survivor) + 1)
+            }
+            try row.step()
+        }
+    }
+
+    private static func writeLinks(_ db: Database, _ result: Reconciliation, ids: UserIDTexts, job: Job) throws {
+        let statement = try db.makeStatement(sql: "INSERT INTO links VALUES (?, ?, ?, ?, ?)")
+        let row = RowBinder(statement.sqliteStatement)
+        for link in result.links {
+            ids.bind(row, 1, user: result.userOf[Int(link.a)])
+            row.text(2, link.rule.rawValue)
+            row.text(3, result.key(of: link.rule, record: link.a, in: job))
+            row.int(4, Int64(link.a) + 1)
+            row.int(5, Int64(link.b) + 1)
+            try row.step()
+        }
+    }
+
+    private static func writeConflicts(_ db: Database, _ result: Reconciliation, job: Job) throws {
+        let statement = try db.makeStatement(sql: "INSERT INTO conflicts VALUES (?, ?, ?, ?, ?, ?)")
+        for conflict in result.conflicts {
+            try statement.execute(arguments: [
+                conflict.rule.rawValue, result.key(of: conflict.rule, record: conflict.a, in: job),
+                Int64(conflict.a) + 1, Int64(conflict.b) + 1,
+                conflict.constraint.rawValue, conflict.resolution.rawValue,
+            ])
+        }
+    }
+
+    private static func writeRejected(_ db: Database, _ rejections: [Rejection]) throws {
+        let statement = try db.makeStatement(sql: "INSERT INTO rejected VALUES (?, ?, ?, ?, ?)")
+        for rejection in rejections {
+            try statement.execute(arguments: [
+                rejection.location.file, rejection.location.line, rejection.location.column,
+                rejection.reason, rejection.raw,
+            ])
+        }
+    }
+}
+
+/// Every user's id as text, made once: 26 bytes a user in one buffer.
+struct UserIDTexts {
+    private var bytes: [UInt8] = []
+    /// User indexes in user_id order.
+    let sortedUsers: [Int32]
+
+    init(_ users: [User]) {
+        bytes.reserveCapacity(users.count * 26)
+        for user in users { bytes.append(contentsOf: user.id.text.utf8) }
+        sortedUsers = users.indices.map(Int32.init).sorted { users[Int($0)].id < users[Int($1)].id }
+    }
+
+    func bind(_ row: RowBinder, _ column: Int32, user: Int32) {
+        bytes.withUnsafeBufferPointer { buffer in
+            row.text(column, buffer, Int(user) * 26..<Int(user) * 26 + 26)
+        }
+    }
+}
+
+/// Binds values to a prepared statement by column number and steps it.
+struct RowBinder {
+    let statement: OpaquePointer
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+    /// A pointer for empty text: SQLite reads a null pointer as NULL, not as ''.
+    nonisolated(unsafe) private static let empty: UnsafePointer<CChar> = {
+        let pointer = UnsafeMutablePointer<CChar>.allocate(capacity: 1)
+        pointer.pointee = 0
+        return UnsafePointer(pointer)
+    }()
+
+    init(_ statement: OpaquePointer) {
+        self.statement = statement
+    }
+
+    func int(_ column: Int32, _ value: Int64?) {
+        if let value {
+            sqlite3_bind_int64(statement, column, value)
+        } else {
+            sqlite3_bind_null(statement, column)
+        }
+    }
+
+    func text(_ column: Int32, _ value: String?) {
+        guard var value else {
+            sqlite3_bind_null(statement, column)
+            return
+        }
+        value.withUTF8 { bytes in
+            let base = bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }
+            _ = sqlite3_bind_text(statement, column, base ?? Self.empty, Int32(bytes.count), Self.transient)
+        }
+    }
+
+    func text(_ column: Int32, _ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>?) {
+        guard let range else {
+            sqlite3_bind_null(statement, column)
+            return
+        }
+        let base = buffer.baseAddress.map { UnsafeRawPointer($0 + range.lowerBound).assumingMemoryBound(to: CChar.self) }
+        sqlite3_bind_text(statement, column, base ?? Self.empty, Int32(range.count), Self.transient)
+    }
+
+    func text(_ column: Int32, _ arena: UnsafeBufferPointer<UInt8>, _ ref: TextRef) {
+        text(column, arena, ref.isMissing ? nil : Int(ref.offset)..<Int(ref.offset) + Int(ref.length))
+    }
+
+    func time(_ column: Int32, _ seconds: Int64) {
+        text(column, seconds == Record.noTime ? nil : Normalization.formatTime(seconds))
+    }
+
+    func step() throws {
+        let code = sqlite3_step(statement)
+        sqlite3_reset(statement)
+        guard code == SQLITE_DONE else {
+            let db = sqlite3_db_handle(statement)
+            throw StoreMessage.failure(String(cString: sqlite3_errmsg(db)))
+        }
+    }
+}

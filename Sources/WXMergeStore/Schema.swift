@@ -1,0 +1,121 @@
+internal import GRDB
+public import WXMergeCore
+
+/// The output database's tables (SPEC §4.1) and its schema version.
+///
+/// `users` and `survivors` are views over `user_rows`, which holds each user's facts
+/// and, per surviving field, the id of the record that gave it: the personal values are
+/// stored once, in `records`, and a user is written as a few numbers.
+public enum Schema {
+    /// `PRAGMA user_version` of the databases this build writes and reads.
+    public static let version = 1
+
+    static func create(_ db: Database, survivorship: Survivorship) throws {
+        try db.execute(sql: """
+            CREATE TABLE records (
+                record_id INTEGER PRIMARY KEY,
+                user_id TEXT NOT NULL,
+                appid TEXT NOT NULL,
+                app_type TEXT NOT NULL,
+                platform TEXT,
+                openid TEXT NOT NULL,
+                unionid TEXT,
+                source TEXT NOT NULL,
+                legacy_id TEXT,
+                nickname TEXT,
+                avatar_url TEXT,
+                phone TEXT,
+                phone_verified INTEGER NOT NULL,
+                email TEXT,
+                created_at TEXT,
+                updated_at TEXT,
+                attributes TEXT,
+                file TEXT NOT NULL,
+                line INTEGER NOT NULL,
+                original_appid TEXT,
+                original_openid TEXT
+            );
+            CREATE TABLE user_rows (
+                user_id TEXT PRIMARY KEY,
+                created_at TEXT,
+                updated_at TEXT,
+                record_count INTEGER NOT NULL,
+                app_count INTEGER NOT NULL,
+                nickname_record INTEGER,
+                avatar_url_record INTEGER,
+                phone_record INTEGER,
+                email_record INTEGER
+            );
+            CREATE VIEW users AS
+                SELECT u.user_id, n.nickname, a.avatar_url, p.phone, e.email,
+                       u.created_at, u.updated_at, u.record_count, u.app_count
+                FROM user_rows u
+                LEFT JOIN records n ON n.record_id = u.nickname_record
+                LEFT JOIN records a ON a.record_id = u.avatar_url_record
+                LEFT JOIN records p ON p.record_id = u.phone_record
+                LEFT JOIN records e ON e.record_id = u.email_record;
+            CREATE TABLE links (
+                user_id TEXT NOT NULL,
+                rule TEXT NOT NULL,
+                key TEXT NOT NULL,
+                record_a INTEGER NOT NULL,
+                record_b INTEGER NOT NULL
+            );
+            CREATE TABLE conflicts (
+                rule TEXT NOT NULL,
+                key TEXT NOT NULL,
+                record_a INTEGER NOT NULL,
+                record_b INTEGER NOT NULL,
+                "constraint" TEXT NOT NULL,
+                resolution TEXT NOT NULL
+            );
+            CREATE TABLE suggestions (
+                rule TEXT NOT NULL,
+                key TEXT NOT NULL,
+                user_a TEXT NOT NULL,
+                user_b TEXT NOT NULL
+            );
+            CREATE TABLE rejected (
+                file TEXT NOT NULL,
+                line INTEGER NOT NULL,
+                "column" INTEGER NOT NULL,
+                reason TEXT NOT NULL,
+                raw TEXT NOT NULL
+            );
+            CREATE TABLE user_aliases (
+                old_user_id TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL,
+                run_id INTEGER NOT NULL
+            );
+            CREATE TABLE runs (
+                run_id INTEGER PRIMARY KEY,
+                started_at TEXT NOT NULL,
+                finished_at TEXT NOT NULL,
+                version TEXT NOT NULL,
+                config_sha256 TEXT NOT NULL,
+                inputs TEXT NOT NULL,
+                counts TEXT NOT NULL
+            );
+            """)
+        let survivors = SurvivingField.allCases.map { field in
+            """
+            SELECT user_id, '\(field.rawValue)' AS field, \(field.rawValue)_record AS record_id, \
+            '\(survivorship.policy(for: field).rawValue)' AS policy \
+            FROM user_rows WHERE \(field.rawValue)_record IS NOT NULL
+            """
+        }
+        try db.execute(sql: "CREATE VIEW survivors AS " + survivors.joined(separator: " UNION ALL "))
+    }
+
+    /// Built after the bulk load, which is faster than keeping them up to date row by row.
+    static func createIndexes(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE INDEX records_user_id ON records(user_id);
+            CREATE INDEX records_appid_openid ON records(appid, openid);
+            CREATE INDEX records_unionid ON records(unionid);
+            CREATE INDEX links_user_id ON links(user_id);
+            CREATE INDEX user_aliases_user_id ON user_aliases(user_id);
+            """)
+        try db.execute(sql: "PRAGMA user_version = \(version)")
+    }
+}

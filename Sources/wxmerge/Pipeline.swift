@@ -1,0 +1,108 @@
+import ArgumentParser
+import WXMergeCore
+import WXMergeReport
+import WXMergeStore
+import WXMergeYAML
+import Foundation
+
+/// One run of a job, from the job file to the published outputs: the wiring of the
+/// libraries, shared by `run` (which writes) and `check` (which does not).
+struct Pipeline {
+    let options: JobOptions
+    let writes: Bool
+
+    struct Outcome {
+        var report: RunReport
+        var databasePath: String
+        var reportPaths: [String]
+    }
+
+    func execute() throws -> Outcome {
+        let started = Date()
+        let (job, configSHA256) = try JobFileReader().read(path: options.job)
+        if let (setting, location) = job.unsupported.first {
+            throw RunFailure(exitCode: RunFailure.badJobFile, [.error(at: location, JobMessage.notSupportedYet(setting))])
+        }
+        let files = try InputFile.resolve(job)
+        let publisher = OutputPublisher(
+            databasePath: options.database ?? Self.path(job.database, in: job.folder),
+            reportPrefix: options.report ?? Self.path(job.report, in: job.folder))
+
+        if writes {
+            try publisher.prepare()
+            try publisher.checkEarlierOutput()
+        } else if access(publisher.databasePath, F_OK) == 0 {
+            try publisher.checkEarlierOutput()
+        }
+        let spoolFolder = writes ? publisher.databaseFolder : (ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp")
+        let progress = ReadProgress()
+        let line = ProgressLine(enabled: !options.quiet, totalBytes: files.reduce(0) { $0 + $1.size }, progress: progress)
+        let input: ReadResult
+        let spools: [PayloadSpool]
+        do {
+            (input, spools) = try RecordReader(job: job, files: files).read(spoolFolder: spoolFolder, progress: progress)
+            line.finish()
+        } catch {
+            line.finish()
+            throw error
+        }
+        for warning in input.warnings {
+            Console.error(.init(.warning, at: warning.first, warning.message + Self.times(warning.count)))
+        }
+        if options.strict, !input.rejections.isEmpty {
+            throw RunFailure(exitCode: RunFailure.dataError, input.rejections.prefix(20).map {
+                .error(at: $0.location, $0.reason)
+            } + (input.rejections.count > 20
+                ? [.error(at: nil, CLIMessage.moreRejections(input.rejections.count - 20))] : []))
+        }
+
+        let result = Reconciler(job: job).reconcile(input.records)
+        let privacy = Privacy(showsValues: options.showValues)
+        func report(finished: Date) -> RunReport {
+            RunReport(job: job, result: result, read: input.read, rejections: input.rejections,
+                      warnings: input.warnings, version: WXMerge.version,
+                      startedAt: Self.timestamp(started), finishedAt: Self.timestamp(finished),
+                      durationSeconds: finished.timeIntervalSince(started), privacy: privacy)
+        }
+        guard writes else {
+            return Outcome(report: report(finished: Date()), databasePath: publisher.databasePath, reportPaths: publisher.reportPaths)
+        }
+
+        do {
+            let finished = Date()
+            let facts = report(finished: finished)
+            var counts = ["read": input.read, "accepted": result.records.count, "rejected": input.rejections.count,
+                          "accounts": result.accounts, "users": result.users.count,
+                          "conflicts": result.conflicts.count]
+            for (rule, links) in facts.linksByRule { counts["links_" + rule] = links }
+            let run = RunRow(startedAt: facts.startedAt, finishedAt: facts.finishedAt, version: WXMerge.version,
+                             configSHA256: configSHA256, inputs: input.hashes, counts: counts)
+            try SQLiteWriter(job: job).write(result, rejections: input.rejections, run: run, spools: spools,
+                                             to: publisher.temporaryDatabasePath)
+            try publisher.writeTemporary(MarkdownReport.render(facts), for: publisher.reportPaths[0])
+            try publisher.writeTemporary(JSONReport.render(facts), for: publisher.reportPaths[1])
+            try publisher.publish()
+            return Outcome(report: facts, databasePath: publisher.databasePath, reportPaths: publisher.reportPaths)
+        } catch {
+            publisher.discard()
+            throw error
+        }
+    }
+
+    static func path(_ path: String, in folder: String) -> String {
+        path.hasPrefix("/") || folder == "." ? path : folder + "/" + path
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        Normalization.formatTime(Int64(date.timeIntervalSince1970.rounded(.down)))
+    }
+
+    static func times(_ count: Int) -> String {
+        count == 1 ? "" : " (\(count) records)"
+    }
+}
+
+enum CLIMessage {
+    static func moreRejections(_ count: Int) -> String { "and \(count) more rejected records" }
+    static func failOn(_ condition: String, _ count: Int) -> String { "--fail-on \(condition): \(count) found" }
+}

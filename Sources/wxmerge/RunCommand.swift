@@ -1,0 +1,75 @@
+import ArgumentParser
+import WXMergeCore
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a job: read the exports, merge, write the database and the report."
+    )
+
+    @OptionGroup var options: JobOptions
+
+    func run() throws {
+        try Outcomes.finish(options) {
+            let outcome = try Pipeline(options: options, writes: true).execute()
+            if !options.quiet {
+                print(Outcomes.summary(outcome.report))
+                print("wrote \(([outcome.databasePath] + outcome.reportPaths).joined(separator: ", "))")
+            }
+            return outcome.report
+        }
+    }
+}
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Read and validate everything and tell what a run would do; write nothing."
+    )
+
+    @OptionGroup var options: JobOptions
+
+    func run() throws {
+        try Outcomes.finish(options) {
+            let outcome = try Pipeline(options: options, writes: false).execute()
+            if !options.quiet {
+                print(Outcomes.summary(outcome.report))
+                print("nothing written (a run would write \(([outcome.databasePath] + outcome.reportPaths).joined(separator: ", ")))")
+            }
+            return outcome.report
+        }
+    }
+}
+
+/// Turns a pipeline's outcome into output and an exit code, as `run` and `check` share.
+enum Outcomes {
+    static func finish(_ options: JobOptions, _ body: () throws -> RunReport) throws {
+        let report: RunReport
+        do {
+            report = try body()
+        } catch let failure as RunFailure {
+            for diagnostic in failure.diagnostics { Console.error(diagnostic) }
+            throw ExitCode(failure.exitCode)
+        }
+        var failed = false
+        for condition in options.failOn {
+            let count = condition == .conflicts ? report.conflicts.count : report.totals.rejected
+            if count > 0 {
+                Console.error(.error(at: nil, CLIMessage.failOn(condition.rawValue, count)))
+                failed = true
+            }
+        }
+        if failed { throw ExitCode(1) }
+    }
+
+    static func summary(_ report: RunReport) -> String {
+        let totals = report.totals
+        let links = Rule.allCases.map { "\($0.rawValue) \(report.linksByRule[$0.rawValue] ?? 0)" }.joined(separator: ", ")
+        let ratio = (totals.mergeRatio * 100).rounded() / 100
+        return """
+            \(totals.read) records read: \(totals.accepted) accepted, \(totals.rejected) rejected
+            \(totals.accountsBefore) accounts -> \(totals.usersAfter) users (merge ratio \(ratio))
+            links: \(links); conflicts: \(report.conflicts.count)
+            """
+    }
+}
