@@ -45,7 +45,10 @@ let package = Package(
             dependencies: ["WXMergeStore", "WXMergeCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "WXMergeReportTests", dependencies: ["WXMergeReport", "WXMergeCore"]),
-        .testTarget(name: "wxmergeTests", dependencies: ["WXMergeCore"]),
+        .testTarget(
+            name: "wxmergeTests",
+            dependencies: ["WXMergeCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -214,6 +214,7 @@ struct LinkState {
 
     /// Runs of records with the same (appid, openid): adjacent in canonical order.
     private static func openidRuns(_ records: [Record], text: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
+        guard !records.isEmpty else { return [] }
         var runs: [Range<Int>] = []
         var start = 0
         for index in 1...records.count where index == records.count
@@ -222,7 +223,7 @@ struct LinkState {
             runs.append(start..<index)
             start = index
         }
-        return records.isEmpty ? [] : runs
+        return runs
     }
 
     /// Records grouped by a (scope, text) key: keys in byte order, the records of one

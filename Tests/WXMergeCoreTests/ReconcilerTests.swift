@@ -1,0 +1,149 @@
+import Testing
+import WXMergeCore
+
+@Suite struct ReconcilerTests {
+    @Test func sameUnionIDInTwoAppsOfOnePlatformMerges() {
+        var fixture = Fixture()
+        fixture.add(app: 1, openid: "oWeb", unionid: "uZhang")
+        fixture.add(app: 2, openid: "oMini", unionid: "uZhang")
+        let result = fixture.reconcile()
+        #expect(result.users.count == 1)
+        #expect(result.links == [Link(rule: .unionid, a: 0, b: 1)])
+    }
+
+    @Test func sameUnionIDUnderTwoPlatformsDoesNotMerge() {
+        var fixture = Fixture()
+        fixture.add(app: 2, openid: "oMini", unionid: "uSame")
+        fixture.add(app: 4, openid: "oBeta", unionid: "uSame")
+        let result = fixture.reconcile()
+        #expect(result.users.count == 2)
+        #expect(result.links.isEmpty)
+    }
+
+    @Test func unionidOnAnAppWithoutPlatformIsNotUsed() {
+        var fixture = Fixture()
+        fixture.add(app: 5, openid: "oNews", unionid: "uZhang")
+        fixture.add(app: 1, openid: "oWeb", unionid: "uZhang")
+        #expect(fixture.reconcile().users.count == 2)
+    }
+
+    @Test func platformOverrideScopesTheUnionID() {
+        var fixture = Fixture()
+        fixture.add(app: 2, openid: "oMini", unionid: "uOld", platform: 1)
+        fixture.add(app: 4, openid: "oBeta", unionid: "uOld")
+        #expect(fixture.reconcile().users.count == 1)
+    }
+
+    @Test func sameOpenIDInTwoAppsMeansNothing() {
+        var fixture = Fixture()
+        fixture.add(app: 1, openid: "oSame")
+        fixture.add(app: 2, openid: "oSame")
+        #expect(fixture.reconcile().users.count == 2)
+    }
+
+    @Test func sameAppAndOpenIDIsOneAccount() {
+        var fixture = Fixture()
+        fixture.add(app: 1, openid: "oTwice", updated: 10)
+        fixture.add(app: 1, openid: "oTwice", updated: 20)
+        let result = fixture.reconcile()
+        #expect(result.users.count == 1)
+        #expect(result.accounts == 1)
+        #expect(result.links.map(\.rule) == [.openid])
+    }
+
+    @Test func legacyIDLinksOnlyWithinItsSource() {
+        var fixture = Fixture()
+        fixture.add(app: 1, openid: "oWeb", source: "shop", legacy: "42")
+        fixture.add(app: 3, openid: "oApp", source: "shop", legacy: "42")
+        fixture.add(app: 2, openid: "oMini", source: "mp", legacy: "42")
+        let result = fixture.reconcile()
+        #expect(result.sameUser((1, "oWeb"), (3, "oApp")))
+        #expect(!result.sameUser((1, "oWeb"), (2, "oMini")))
+        #expect(result.links.map(\.rule) == [.legacyAccount])
+    }
+
+    @Test func rulesTurnedOffLinkNothing() {
+        var fixture = Fixture()
+        fixture.job.rules.unionid = false
+        fixture.job.rules.legacyAccount = false
+        fixture.add(app: 1, openid: "oWeb", unionid: "u1", source: "shop", legacy: "42")
+        fixture.add(app: 3, openid: "oApp", unionid: "u1", source: "shop", legacy: "42")
+        #expect(fixture.reconcile().users.count == 2)
+    }
+
+    @Test func linkGivingOnePersonTwoOpenIDsOfOneAppIsRefused() {
+        var fixture = Fixture()
+        fixture.add(app: 1, openid: "oWebA", source: "shop", legacy: "7")
+        fixture.add(app: 1, openid: "oWebB", source: "shop", legacy: "7")
+        let result = fixture.reconcile()
+        #expect(result.users.count == 2)
+        #expect(result.conflicts == [Conflict(rule: .legacyAccount, a: 0, b: 1, constraint: .oneOpenIDPerApp, resolution: .refused)])
+    }
+
+    @Test func linkGivingOnePersonTwoUnionIDsOfOnePlatformIsRefused() {
+        var fixture = Fixture()
+        fixture.add(app: 1, openid: "oWeb", unionid: "uA", source: "shop", legacy: "7")
+        fixture.add(app: 3, openid: "oApp", unionid: "uB", source: "shop", legacy: "7")
+        let result = fixture.reconcile()
+        #expect(result.users.count == 2)
+        #expect(result.conflicts.map(\.constraint) == [.oneUnionIDPerPlatform])
+        #expect(result.conflicts.map(\.resolution) == [.refused])
+    }
+
+    @Test func sameOpenIDWithTwoUnionIDsIsKeptAndReported() {
+        var fixture = Fixture()
+        fixture.add(app: 1, openid: "oWeb", unionid: "uA")
+        fixture.add(app: 1, openid: "oWeb", unionid: "uB")
+        let result = fixture.reconcile()
+        #expect(result.users.count == 1)
+        #expect(result.conflicts == [Conflict(rule: .openid, a: 0, b: 1, constraint: .oneUnionIDPerPlatform, resolution: .kept)])
+    }
+
+    @Test func refusedLinkLeavesTheRestOfTheKeyLinked() {
+        // Inside one key every record links to the key's first: a refusal of one does
+        // not stop the others.
+        var fixture = Fixture()
+        fixture.add(app: 1, openid: "oWebA", source: "shop", legacy: "7")
+        fixture.add(app: 1, openid: "oWebB", source: "shop", legacy: "7")
+        fixture.add(app: 3, openid: "oApp", source: "shop", legacy: "7")
+        let result = fixture.reconcile()
+        #expect(result.sameUser((1, "oWebA"), (3, "oApp")))
+        #expect(!result.sameUser((1, "oWebB"), (3, "oApp")))
+        #expect(result.conflicts.count == 1)
+    }
+
+    @Test func userIDIsTheHashOfTheSmallestKey() {
+        var fixture = Fixture()
+        fixture.add(app: 2, openid: "o2", unionid: "u")
+        fixture.add(app: 1, openid: "o1", unionid: "u")
+        let result = fixture.reconcile()
+        // printf 'wx0000000000000001:o1' | sha256sum
+        #expect(result.users.map(\.id.text) == ["u_2b9a4613f05c2bc8330b2b8b"])
+    }
+
+    @Test func orderOfRecordsAndFilesDoesNotChangeTheResult() {
+        var forward = Fixture()
+        var backward = Fixture()
+        var rows: [(Int, String, String?, String, String?, Int64, Int32)] = []
+        for index in 0..<60 {
+            rows.append((index % 5 + 1, "o\(index % 23)", index % 3 == 0 ? "u\(index % 7)" : nil,
+                         index % 2 == 0 ? "shop" : "mp", index % 4 == 0 ? "\(index % 9)" : nil,
+                         Int64(index * 37 % 11), Int32(index % 2)))
+        }
+        for (offset, row) in rows.enumerated() {
+            forward.add(app: row.0, openid: row.1, unionid: row.2, source: row.3, legacy: row.4,
+                        updated: row.5, file: row.6)
+            _ = offset
+        }
+        for row in rows.reversed() {
+            backward.add(app: row.0, openid: row.1, unionid: row.2, source: row.3, legacy: row.4,
+                         updated: row.5, file: 1 - row.6)
+        }
+        let a = forward.reconcile()
+        let b = backward.reconcile()
+        #expect(a.users.map(\.id) == b.users.map(\.id))
+        #expect(a.links.map(\.rule) == b.links.map(\.rule))
+        #expect(a.conflicts.count == b.conflicts.count)
+        #expect(a.users.map(\.recordCount) == b.users.map(\.recordCount))
+    }
+}

@@ -1,0 +1,157 @@
+import Testing
+import WXMergeCore
+import WXMergeYAML
+
+@Suite struct RecordReaderTests {
+    @Test func aMappingWithDefaultsGivesItsRecordsAppAndSource() throws {
+        let result = try Workspace().read(["web.yaml": """
+            source: shop-mysql
+            appid: wx0000000000000001
+            records:
+              - openid: o1
+                legacy_id: 10023
+              - openid: o2
+                appid: wx0000000000000002
+                source: mp
+            """])
+        let records = result.records
+        #expect(records.records.map(\.app) == [0, 1])
+        #expect(records.records.map { records.sources[Int($0.source)] } == ["shop-mysql", "mp"])
+        #expect(records.text(records.records[0].legacyID) == "10023")
+    }
+
+    @Test func aBareSequenceTakesTheFileStemAsSource() throws {
+        let result = try Workspace().read(["legacy-oa.yaml": "- openid: o1\n  appid: wx0000000000000003\n"])
+        #expect(result.records.sources == ["legacy-oa"])
+        #expect(result.records.records.count == 1)
+    }
+
+    @Test func defaultsHoldForTheirOwnDocumentOnly() throws {
+        let result = try Workspace().read(["two.yaml": """
+            records:
+              - openid: o1
+            appid: wx0000000000000001
+            ---
+            - openid: o2
+            ---
+            """])
+        #expect(result.records.records.map(\.app) == [0])
+        #expect(result.rejections.map(\.reason) == [RecordMessage.missingAppID])
+        #expect(result.read == 2)
+    }
+
+    @Test func unknownKeysGoIntoAttributesAndExplicitAttributesWin() throws {
+        let result = try Workspace().read(["a.yaml": """
+            - openid: o1
+              appid: wx0000000000000003
+              city: 深圳
+              vip: 2
+              attributes: { vip: 3, tags: [a, "b"], note: null }
+            """])
+        #expect(result.records.records.count == 1)
+        #expect(result.warnings.map(\.message).sorted() == [RecordMessage.unknownKey("city"), RecordMessage.unknownKey("vip")])
+    }
+
+    static let rejections: [(String, String)] = [
+        ("- 1️⃣just text\n", RecordMessage.notAMapping),
+        ("- 1️⃣nickname: no openid\n  appid: wx0000000000000001\n", RecordMessage.missingOpenID),
+        ("- 1️⃣openid: null\n  appid: wx0000000000000001\n", RecordMessage.missingOpenID),
+        ("- 1️⃣openid: o1\n", RecordMessage.missingAppID),
+        ("- 1️⃣openid: o1\n  appid: wx12\n", RecordMessage.malformedAppID),
+        ("- 1️⃣openid: o1\n  appid: wx00000000000000ff\n", RecordMessage.unlistedAppID),
+        ("- 1️⃣openid: \"o 1\"\n  appid: wx0000000000000001\n", RecordMessage.whiteSpaceInID("openid")),
+        ("- 1️⃣openid: o1\n  unionid: \"u\\t1\"\n  appid: wx0000000000000001\n", RecordMessage.whiteSpaceInID("unionid")),
+        ("- 1️⃣openid: o\(String(repeating: "x", count: 128))\n  appid: wx0000000000000001\n", RecordMessage.idTooLong("openid")),
+        ("- 1️⃣openid: o1\n  appid: wx0000000000000001\n  platform: gamma\n", RecordMessage.unlistedPlatform),
+        ("- 1️⃣openid: o1\n  appid: wx0000000000000001\n  attributes: [1, 2]\n", RecordMessage.attributesNotAMapping),
+        ("- 1️⃣openid: o1\n  appid: wx0000000000000002\n  is_snapshotuser: 1\n", RecordMessage.snapshotUser),
+        ("- 1️⃣openid: o1\n  openid: o2\n  appid: wx0000000000000001\n", RecordMessage.duplicateKey("openid")),
+        ("- 1️⃣openid: [o1]\n  appid: wx0000000000000001\n", RecordMessage.notAScalar("openid")),
+        ("- 1️⃣{openid: o1, appid: wx0000000000000001, legacy_id: \"a b\"}\n", RecordMessage.whiteSpaceInID("legacy_id")),
+    ]
+
+    @Test(arguments: rejections)
+    func unusableRecordsAreRejectedWithTheirPositionAndText(_ source: String, _ reason: String) throws {
+        let marked = Marked(source)
+        let result = try Workspace().read(["x.yaml": marked.text + "- openid: ok\n  appid: wx0000000000000001\n"])
+        #expect(result.rejections.count == 1)
+        let rejection = try #require(result.rejections.first)
+        #expect(rejection.reason == reason)
+        #expect(rejection.location == marked.location(0, file: "exports/x.yaml"))
+        #expect(!rejection.raw.isEmpty && marked.text.contains(rejection.raw))
+        #expect(result.records.records.count == 1)
+        #expect(result.read == 2)
+    }
+
+    static let fileErrors: [(String, String)] = [
+        ("1️⃣just a scalar\n", RecordMessage.topLevelShape),
+        ("1️⃣appid: wx0000000000000001\n", RecordMessage.missingRecords),
+        ("appid: wx0000000000000001\n1️⃣people: []\n", RecordMessage.unknownTopLevelKey("people")),
+        ("records: 1️⃣everyone\n", RecordMessage.recordsNotASequence),
+        ("- &a { openid: o1 }\n- 1️⃣*a\n", RecordMessage.aliasesNotSupported),
+    ]
+
+    @Test(arguments: fileErrors)
+    func filesOfAnotherShapeStopTheRun(_ source: String, _ message: String) throws {
+        let marked = Marked(source)
+        let stopped = try #require(failure { _ = try Workspace().read(["x.yaml": marked.text]) })
+        #expect(stopped.exitCode == 65)
+        #expect(stopped.diagnostics == [.error(at: marked.location(0, file: "exports/x.yaml"), message)])
+    }
+
+    @Test func malformedYAMLStopsWithTheProblemMarkAndItsContext() throws {
+        let stopped = try #require(failure {
+            _ = try Workspace().read(["bad.yaml": "records:\n  - openid: o1\n    nickname: \"unclosed\n"])
+        })
+        #expect(stopped.exitCode == 65)
+        let diagnostic = try #require(stopped.diagnostics.first)
+        #expect(diagnostic.formatted == """
+            exports/bad.yaml:4:1: error: found unexpected end of stream
+            exports/bad.yaml:3:15: note: while scanning a quoted scalar
+            """)
+    }
+
+    @Test func emptyDocumentsHoldNoRecords() throws {
+        let result = try Workspace().read(["empty.yaml": "", "nulls.yaml": "---\n~\n---\n"])
+        #expect(result.read == 0)
+        #expect(result.rejections.isEmpty)
+    }
+
+    @Test func valuesAreReadAsTheTextOfTheirScalars() throws {
+        let result = try Workspace().read(["a.yaml": """
+            - { openid: o1, appid: wx0000000000000001, legacy_id: 10023, created_at: 1577934245 }
+            - { openid: o2, appid: wx0000000000000001, legacy_id: "10023", unionid: ~ }
+            """])
+        let records = result.records
+        #expect(records.records.map { records.text($0.legacyID) } == ["10023", "10023"])
+        #expect(records.records[0].createdAt == 1_577_934_245)
+        #expect(records.records[1].unionid.isMissing)
+    }
+
+    @Test func valuesThatCannotBeNormalisedAreKeptWithAWarning() throws {
+        let result = try Workspace().read(["a.yaml": """
+            - { openid: o1, appid: wx0000000000000003, phone: 未填写, email: nobody, unionid: u1, updated_at: soon }
+            """])
+        #expect(result.records.records.count == 1)
+        #expect(Set(result.warnings.map(\.message)) == [
+            RecordMessage.phoneNotNormalised, RecordMessage.emailNotNormalised,
+            RecordMessage.unionidWithoutPlatform, RecordMessage.unreadableTime("updated_at"),
+        ])
+    }
+
+    @Test func anUnreadableInputIsMissingInput() throws {
+        let workspace = Workspace()
+        workspace.write("exports/a.yaml", "[]")
+        let job = try workspace.job()
+        let files = try InputFile.resolve(job)
+        try FileManagerShim.remove(workspace.folder + "/exports/a.yaml")
+        let stopped = try #require(failure { _ = try RecordReader(job: job, files: files).read(spoolFolder: workspace.folder) })
+        #expect(stopped.exitCode == 66)
+    }
+}
+
+import Foundation
+
+enum FileManagerShim {
+    static func remove(_ path: String) throws { try FileManager.default.removeItem(atPath: path) }
+}
