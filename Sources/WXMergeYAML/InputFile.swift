@@ -10,6 +10,12 @@ public struct InputFile: Sendable, Equatable {
     public var displayPath: String
     public var size: Int
 
+    public init(path: String, displayPath: String, size: Int) {
+        self.path = path
+        self.displayPath = displayPath
+        self.size = size
+    }
+
     /// The files a job's `inputs` name: globs expanded relative to the job file's
     /// folder, each file once, in sorted order.
     /// - Throws: `RunFailure` 66 naming an entry that matches no file.

@@ -1,0 +1,176 @@
+import Foundation
+import GRDB
+import Testing
+import WXMergeCore
+import WXMergeStore
+
+/// A small reconciliation with real spooled payloads, written to a temporary folder.
+private final class Written {
+    let folder = NSTemporaryDirectory() + "wxmerge-store-" + UUID().uuidString
+    let job: Job
+    let result: Reconciliation
+    let spool: PayloadSpool
+
+    init() throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        job = Job(path: "wxmerge.yaml", folder: ".", platforms: [Platform(id: "acme")],
+                  apps: [App(appid: "wx0000000000000001", name: "Web", type: .website, platform: 0),
+                         App(appid: "wx0000000000000002", name: "Mini", type: .miniProgram, platform: 0)],
+                  inputs: [])
+        spool = try PayloadSpool(index: 0, folder: folder)
+        var set = RecordSet()
+        set.sources = ["shop"]
+        set.files = ["exports/a.yaml"]
+        func text(_ value: String?) -> TextRef {
+            guard let value else { return .missing }
+            defer { set.arena.append(contentsOf: value.utf8) }
+            return TextRef(offset: UInt32(set.arena.count), length: UInt32(value.utf8.count))
+        }
+        let rows: [(Int32, String, String?, String?, String?)] = [
+            (0, "oWeb", "uZhang", "张三", "+8613800138000"),
+            (1, "oMini", "uZhang", "", nil),
+            (1, "oLi", nil, "李四", nil),
+        ]
+        for (index, row) in rows.enumerated() {
+            spool.beginPayload()
+            spool.appendField(row.3.map { Array($0.utf8) })
+            spool.appendField(nil as [UInt8]?)
+            spool.appendField(row.4.map { Array($0.utf8) })
+            spool.appendField(nil as [UInt8]?)
+            spool.appendField(Array("{\"vip\":3}".utf8))
+            let payload = try spool.endPayload()
+            set.records.append(Record(
+                app: row.0, platform: 0, source: 0, openid: text(row.1), unionid: text(row.2), legacyID: .missing,
+                createdAt: 1_577_934_245, updatedAt: Record.noTime, file: 0, ordinal: Int32(index),
+                line: Int32(index * 3 + 2), fields: FieldMask(row.3?.isEmpty == false ? [.nickname] : []).union(row.4 != nil ? [.phone] : []),
+                payload: payload))
+        }
+        try spool.finishWriting()
+        result = Reconciler(job: job).reconcile(set)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: folder) }
+
+    func write(to path: String) throws {
+        let run = RunRow(startedAt: "2026-01-01T00:00:00Z", finishedAt: "2026-01-01T00:00:01Z", version: "test",
+                         configSHA256: "00", inputs: ["exports/a.yaml": "ab"], counts: ["read": 4])
+        let rejected = [Rejection(location: SourceLocation(file: "exports/a.yaml", line: 9, column: 5),
+                                  end: SourceLocation(file: "exports/a.yaml", line: 10, column: 1),
+                                  reason: "record has no 'openid'", raw: "nickname: x")]
+        try SQLiteWriter(job: job).write(result, rejections: rejected, run: run, spools: [spool], to: path)
+    }
+}
+
+@Suite struct SQLiteWriterTests {
+    @Test func everyTableAndViewExistsWithTheSchemaVersion() throws {
+        let written = try Written()
+        let path = written.folder + "/merged.db"
+        try written.write(to: path)
+        let queue = try DatabaseQueue(path: path)
+        try queue.read { db in
+            for table in ["users", "records", "links", "conflicts", "suggestions", "rejected", "survivors",
+                          "user_aliases", "runs"] {
+                #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") != nil, "\(table)")
+            }
+            #expect(try Int.fetchOne(db, sql: "PRAGMA user_version") == Schema.version)
+            let indexes = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records'")
+            #expect(Set(indexes).isSuperset(of: ["records_user_id", "records_appid_openid", "records_unionid"]))
+        }
+    }
+
+    @Test func theDatabaseIsReadableByItsOwnerOnly() throws {
+        let written = try Written()
+        let path = written.folder + "/merged.db"
+        try written.write(to: path)
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+    }
+
+    @Test func recordsUsersAndSurvivorsHoldTheMergedPerson() throws {
+        let written = try Written()
+        let path = written.folder + "/merged.db"
+        try written.write(to: path)
+        let queue = try DatabaseQueue(path: path)
+        try queue.read { db in
+            let users = try Row.fetchAll(db, sql: "SELECT * FROM users ORDER BY record_count DESC")
+            #expect(users.count == 2)
+            #expect(users[0]["nickname"] as String? == "张三")
+            #expect(users[0]["phone"] as String? == "+8613800138000")
+            #expect(users[0]["record_count"] as Int? == 2)
+            #expect(users[0]["created_at"] as String? == "2020-01-02T03:04:05Z")
+            let survivors = try Row.fetchAll(db, sql: "SELECT field, policy FROM survivors WHERE user_id = ?",
+                                             arguments: [users[0]["user_id"] as String?])
+            #expect(Set(survivors.map { $0["field"] as String }) == ["nickname", "phone"])
+            #expect(survivors.allSatisfy { $0["policy"] as String == "most_recent" })
+            let record = try Row.fetchOne(db, sql: "SELECT * FROM records WHERE openid = 'oMini'")
+            #expect(record?["nickname"] as String? == "")
+            #expect(record?["attributes"] as String? == "{\"vip\":3}")
+            #expect(record?["platform"] as String? == "acme")
+            let link = try Row.fetchOne(db, sql: "SELECT rule, key FROM links")
+            #expect(link?["rule"] as String? == "unionid")
+            #expect(link?["key"] as String? == "acme:uZhang")
+            #expect(try String.fetchOne(db, sql: "SELECT raw FROM rejected") == "nickname: x")
+            #expect(try String.fetchOne(db, sql: "SELECT counts FROM runs") == "{\"read\":4}")
+        }
+    }
+
+    @Test func anExistingFileIsNeverOverwritten() throws {
+        let written = try Written()
+        let path = written.folder + "/merged.db"
+        try "keep".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: RunFailure.self) { try written.write(to: path) }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "keep")
+    }
+}
+
+@Suite struct OutputPublisherTests {
+    @Test func targetsChangeOnlyWhenPublished() throws {
+        let written = try Written()
+        let publisher = OutputPublisher(databasePath: written.folder + "/out/merged.db",
+                                        reportPrefix: written.folder + "/out/report")
+        try publisher.prepare()
+        try "old".write(toFile: publisher.databasePath, atomically: true, encoding: .utf8)
+        try written.write(to: publisher.temporaryDatabasePath)
+        try publisher.writeTemporary("# report\n", for: publisher.reportPaths[0])
+        try publisher.writeTemporary("{}\n", for: publisher.reportPaths[1])
+        #expect(try String(contentsOfFile: publisher.databasePath, encoding: .utf8) == "old")
+        #expect(!FileManager.default.fileExists(atPath: publisher.reportPaths[0]))
+        try publisher.publish()
+        #expect(try String(contentsOfFile: publisher.reportPaths[0], encoding: .utf8) == "# report\n")
+        let queue = try DatabaseQueue(path: publisher.databasePath)
+        #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM records") } == 3)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: written.folder + "/out").filter { $0.hasPrefix(".") }
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test func aDiscardedRunLeavesTheEarlierOutputAsItWas() throws {
+        let written = try Written()
+        let publisher = OutputPublisher(databasePath: written.folder + "/merged.db", reportPrefix: written.folder + "/report")
+        try publisher.prepare()
+        try written.write(to: publisher.temporaryDatabasePath)
+        try publisher.writeTemporary("# new\n", for: publisher.reportPaths[0])
+        publisher.discard()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: written.folder).filter { $0.hasPrefix(".") }.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: publisher.databasePath))
+    }
+
+    @Test func leftoversOfAKilledRunAreRemoved() throws {
+        let written = try Written()
+        // No process has this id on Linux (pid_max is at most 2^22).
+        let leftover = written.folder + "/.merged.db.tmp-99999999"
+        try "half".write(toFile: leftover, atomically: true, encoding: .utf8)
+        try OutputPublisher(databasePath: written.folder + "/merged.db", reportPrefix: written.folder + "/report").prepare()
+        #expect(!FileManager.default.fileExists(atPath: leftover))
+    }
+
+    @Test func aFileThatIsNotAWXMergeDatabaseIsRefused() throws {
+        let written = try Written()
+        let path = written.folder + "/merged.db"
+        try "not a database".write(toFile: path, atomically: true, encoding: .utf8)
+        let publisher = OutputPublisher(databasePath: path, reportPrefix: written.folder + "/report")
+        var code: Int32?
+        do { try publisher.checkEarlierOutput() } catch let failure as RunFailure { code = failure.exitCode }
+        #expect(code == 73)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "not a database")
+    }
+}
