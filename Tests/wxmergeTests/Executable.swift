@@ -1,0 +1,102 @@
+import Foundation
+import GRDB
+
+/// Runs the built `wxmerge` as a user would, in a folder of its own.
+struct Executable {
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static let url: URL = {
+        let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("wxmerge")
+        if FileManager.default.isExecutableFile(atPath: besideTests.path) { return besideTests }
+        return packageRoot.appendingPathComponent(".build/debug/wxmerge")
+    }()
+
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ arguments: [String], in folder: String) throws -> Output {
+        let process = Process()
+        process.executableURL = url
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}
+
+/// A copy of an example job in a temporary folder.
+final class ExampleCopy {
+    let folder: String
+
+    init(_ name: String = "quickstart") throws {
+        folder = NSTemporaryDirectory() + "wxmerge-e2e-" + UUID().uuidString
+        let source = Executable.packageRoot.appendingPathComponent("examples/" + name).path
+        try FileManager.default.copyItem(atPath: source, toPath: folder)
+        try? FileManager.default.removeItem(atPath: folder + "/out")
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: folder) }
+
+    func run(_ arguments: String...) throws -> Executable.Output {
+        try Executable.run(arguments, in: folder)
+    }
+
+    func read(_ path: String) throws -> String {
+        try String(contentsOfFile: folder + "/" + path, encoding: .utf8)
+    }
+
+    func write(_ path: String, _ text: String) throws {
+        try text.write(toFile: folder + "/" + path, atomically: true, encoding: .utf8)
+    }
+
+    func bytes(_ path: String) -> Data? {
+        FileManager.default.contents(atPath: folder + "/" + path)
+    }
+
+    /// Every table but `runs` as sorted text lines, `dropping` columns by name.
+    func tables(_ database: String = "out/merged.db", dropping: Set<String> = []) throws -> String {
+        let queue = try DatabaseQueue(path: folder + "/" + database)
+        return try queue.read { db in
+            var lines: [String] = []
+            for table in ["users", "records", "links", "conflicts", "suggestions", "rejected", "survivors", "user_aliases"] {
+                lines.append("[\(table)]")
+                let rows = try Row.fetchAll(db, sql: "SELECT * FROM \(table)")
+                lines += rows.map { row in
+                    row.columnNames.filter { !dropping.contains($0) }.map { column in
+                        let value = row[column] as DatabaseValue
+                        return "\(column)=\(value.isNull ? "NULL" : value.description)"
+                    }.joined(separator: " ")
+                }.sorted()
+            }
+            return lines.joined(separator: "\n") + "\n"
+        }
+    }
+
+    /// report.md without the lines that state the run's time.
+    func markdownReport() throws -> String {
+        try read("out/report.md").split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasPrefix("- Started:") && !$0.hasPrefix("- Finished:") }
+            .joined(separator: "\n")
+    }
+
+    /// report.json without its time fields, keys sorted.
+    func jsonReport() throws -> String {
+        var object = try JSONSerialization.jsonObject(with: Data(read("out/report.json").utf8)) as! [String: Any]
+        for key in ["started_at", "finished_at", "duration_seconds"] { object.removeValue(forKey: key) }
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+}
