@@ -1,5 +1,5 @@
 internal import GRDB
-public import WXMergeCore
+import WXMergeCore
 #if canImport(Glibc)
 import Glibc
 #endif

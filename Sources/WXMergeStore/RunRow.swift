@@ -1,4 +1,4 @@
-public import WXMergeCore
+import WXMergeCore
 
 /// The `runs` table's row for this run.
 public struct RunRow: Sendable {

@@ -1,5 +1,5 @@
 internal import GRDB
-public import WXMergeCore
+import WXMergeCore
 
 /// The output database's tables (SPEC §4.1) and its schema version.
 ///

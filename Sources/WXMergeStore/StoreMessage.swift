@@ -1,4 +1,4 @@
-public import WXMergeCore
+import WXMergeCore
 #if canImport(Glibc)
 import Glibc
 #endif

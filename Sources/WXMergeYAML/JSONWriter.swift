@@ -1,4 +1,4 @@
-public import WXMergeCore
+import WXMergeCore
 
 /// Turns a YAML node, read event by event, into JSON text for the `attributes` column.
 ///

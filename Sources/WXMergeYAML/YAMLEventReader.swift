@@ -1,5 +1,5 @@
 internal import CYAML
-public import WXMergeCore
+import WXMergeCore
 import Synchronization
 #if canImport(Glibc)
 import Glibc

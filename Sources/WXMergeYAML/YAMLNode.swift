@@ -1,4 +1,4 @@
-public import WXMergeCore
+import WXMergeCore
 
 /// A small YAML tree with positions, for the job file only (a few hundred bytes);
 /// record files are never read into a tree.
