@@ -148,15 +148,40 @@ public enum Normalization {
 
     /// `YYYY-MM-DDTHH:MM:SSZ` in UTC.
     public static func formatTime(_ seconds: Int64) -> String {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: timeLength) { buffer in
+            writeTime(seconds, to: buffer.baseAddress!)
+            return String(decoding: buffer, as: UTF8.self)
+        }
+    }
+
+    /// The length of a formatted time, for years 0000 to 9999.
+    public static let timeLength = 20
+
+    /// Writes `YYYY-MM-DDTHH:MM:SSZ` (`timeLength` bytes) without making a String: the
+    /// store writes one or two per record.
+    public static func writeTime(_ seconds: Int64, to out: UnsafeMutablePointer<UInt8>) {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = civilFromDays(days)
-        func pad(_ value: Int64, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+        func put(_ value: Int64, _ width: Int, at offset: Int) {
+            var rest = max(0, value)
+            for index in stride(from: offset + width - 1, through: offset, by: -1) {
+                out[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            }
         }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):"
-            + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2))Z"
+        put(year, 4, at: 0)
+        out[4] = UInt8(ascii: "-")
+        put(month, 2, at: 5)
+        out[7] = UInt8(ascii: "-")
+        put(day, 2, at: 8)
+        out[10] = UInt8(ascii: "T")
+        put(secondOfDay / 3600, 2, at: 11)
+        out[13] = UInt8(ascii: ":")
+        put(secondOfDay / 60 % 60, 2, at: 14)
+        out[16] = UInt8(ascii: ":")
+        put(secondOfDay % 60, 2, at: 17)
+        out[19] = UInt8(ascii: "Z")
     }
 
     private static func daysInMonth(_ year: Int64, _ month: Int64) -> Int64 {

@@ -51,14 +51,18 @@ public struct Reconciler {
         self.job = job
     }
 
-    public func reconcile(_ input: RecordSet) -> Reconciliation {
+    /// Reconciles the records of `input`, which move into the result: `input` is left
+    /// empty, so a million records are never held twice.
+    public func reconcile(_ input: inout RecordSet) -> Reconciliation {
         let appRank = Self.ranks(job.apps.map(\.appid))
-        var records = input.records
+        var records: [Record] = []
+        swap(&records, &input.records)
         let arena = input.arena
+        input.arena = []
         var state = LinkState()
 
         arena.withUnsafeBufferPointer { text in
-            records = Self.canonicalOrder(records, text: text, appRank: appRank)
+            Self.sortCanonically(&records, text: text, appRank: appRank)
             state = LinkState(records: records, text: text, job: job)
         }
 
@@ -86,22 +90,47 @@ public struct Reconciler {
         return ranks
     }
 
-    /// Records sorted by (appid, openid, unionid, source, legacy_id, updated_at,
+    /// Sorts records by (appid, openid, unionid, source, legacy_id, updated_at,
     /// created_at, file, position), missing first.
-    static func canonicalOrder(_ records: [Record], text: UnsafeBufferPointer<UInt8>, appRank: [Int32]) -> [Record] {
-        records.sorted { a, b in
-            if a.app != b.app { return appRank[Int(a.app)] < appRank[Int(b.app)] }
-            var order = compareText(a.openid, b.openid, text)
-            if order != 0 { return order < 0 }
-            order = compareText(a.unionid, b.unionid, text)
-            if order != 0 { return order < 0 }
-            if a.source != b.source { return a.source < b.source }
-            order = compareText(a.legacyID, b.legacyID, text)
-            if order != 0 { return order < 0 }
-            if a.updatedAt != b.updatedAt { return a.updatedAt < b.updatedAt }
-            if a.createdAt != b.createdAt { return a.createdAt < b.createdAt }
-            if a.file != b.file { return a.file < b.file }
-            return a.ordinal < b.ordinal
+    ///
+    /// Sorts 4-byte indexes rather than the records, then moves each record once along
+    /// the permutation's cycles: no second copy of the records is ever held.
+    ///
+    /// - Complexity: O(n log n) comparisons, O(n) moves.
+    static func sortCanonically(_ records: inout [Record], text: UnsafeBufferPointer<UInt8>, appRank: [Int32]) {
+        var order = (0..<Int32(records.count)).map { $0 }
+        records.withUnsafeBufferPointer { records in
+            order.sort { i, j in
+                let a = records[Int(i)]
+                let b = records[Int(j)]
+                if a.app != b.app { return appRank[Int(a.app)] < appRank[Int(b.app)] }
+                var order = compareText(a.openid, b.openid, text)
+                if order != 0 { return order < 0 }
+                order = compareText(a.unionid, b.unionid, text)
+                if order != 0 { return order < 0 }
+                if a.source != b.source { return a.source < b.source }
+                order = compareText(a.legacyID, b.legacyID, text)
+                if order != 0 { return order < 0 }
+                if a.updatedAt != b.updatedAt { return a.updatedAt < b.updatedAt }
+                if a.createdAt != b.createdAt { return a.createdAt < b.createdAt }
+                if a.file != b.file { return a.file < b.file }
+                return a.ordinal < b.ordinal
+            }
+        }
+        // Position p must receive records[order[p]]; follow each cycle once.
+        for start in order.indices where order[start] >= 0 && Int(order[start]) != start {
+            let saved = records[start]
+            var position = start
+            while true {
+                let source = Int(order[position])
+                order[position] = -1
+                if source == start {
+                    records[position] = saved
+                    break
+                }
+                records[position] = records[source]
+                position = source
+            }
         }
     }
 

@@ -23,7 +23,8 @@ struct SurvivorshipChooser {
     func user(of members: ArraySlice<Int32>, records: [Record]) -> User {
         var created = Record.noTime
         var updated = Record.noTime
-        var apps = Set<Int32>()
+        var apps: Int32 = 0
+        var lastApp: Int32 = -1
         var chosen = SIMD4<Int32>(repeating: -1)
         for member in members {
             let record = records[Int(member)]
@@ -31,7 +32,11 @@ struct SurvivorshipChooser {
                 created = record.createdAt
             }
             if record.updatedAt > updated { updated = record.updatedAt }
-            apps.insert(record.app)
+            // Members come in canonical order, which groups them by app.
+            if record.app != lastApp {
+                apps += 1
+                lastApp = record.app
+            }
             for (slot, field) in SurvivingField.allCases.enumerated()
             where record.fields.contains(.of(field)) {
                 let current = chosen[slot]
@@ -41,7 +46,7 @@ struct SurvivorshipChooser {
             }
         }
         return User(id: UserID(high: 0, low: 0), firstRecord: members.first!,
-                    recordCount: Int32(members.count), appCount: Int32(apps.count),
+                    recordCount: Int32(members.count), appCount: apps,
                     createdAt: created, updatedAt: updated, survivors: chosen)
     }
 

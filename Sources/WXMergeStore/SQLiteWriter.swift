@@ -228,7 +228,14 @@ struct RowBinder {
     }
 
     func time(_ column: Int32, _ seconds: Int64) {
-        text(column, seconds == Record.noTime ? nil : Normalization.formatTime(seconds))
+        guard seconds != Record.noTime else {
+            sqlite3_bind_null(statement, column)
+            return
+        }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Normalization.timeLength) { buffer in
+            Normalization.writeTime(seconds, to: buffer.baseAddress!)
+            text(column, UnsafeBufferPointer(buffer), 0..<Normalization.timeLength)
+        }
     }
 
     func step() throws {

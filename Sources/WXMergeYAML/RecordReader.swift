@@ -65,7 +65,11 @@ public struct RecordReader {
             }
         }
         for spool in spools { try spool.finishWriting() }
-        var perFile = outcomes.withLock { $0 }
+        // Take the results out of the lock, so each file's records are freed as they merge.
+        var perFile = outcomes.withLock { results in
+            defer { results = [:] }
+            return results
+        }
         if let failed = perFile.keys.sorted().first(where: { if case .failure = perFile[$0]! { true } else { false } }),
            case .failure(let failure) = perFile[failed]! {
             throw failure
@@ -75,10 +79,10 @@ public struct RecordReader {
             guard case .success(let part) = perFile.removeValue(forKey: index)! else { continue }
             parts.append(part)
         }
-        return (try merge(parts), spools)
+        return (try merge(&parts), spools)
     }
 
-    private func merge(_ parts: [FileRecords]) throws -> ReadResult {
+    private func merge(_ parts: inout [FileRecords]) throws -> ReadResult {
         var result = ReadResult()
         result.records.files = files.map(\.displayPath)
         result.records.sources = Array(Set(parts.flatMap(\.sources))).sorted {
@@ -88,7 +92,10 @@ public struct RecordReader {
         var warnings: [String: WarningTally] = [:]
         result.records.records.reserveCapacity(parts.reduce(0) { $0 + $1.records.count })
         result.records.arena.reserveCapacity(parts.reduce(0) { $0 + $1.arena.count })
-        for (index, part) in parts.enumerated() {
+        for index in parts.indices {
+            // Take each file's part out of the list, so its memory goes as it is merged.
+            let part = parts[index]
+            parts[index] = FileRecords()
             let base = UInt32(result.records.arena.count)
             result.records.arena.append(contentsOf: part.arena)
             let sources = part.sources.map { sourceRank[$0]! }

@@ -15,10 +15,12 @@ struct Pipeline {
         var report: RunReport
         var databasePath: String
         var reportPaths: [String]
+        var timings: PhaseTimings
     }
 
     func execute() throws -> Outcome {
         let started = Date()
+        var timings = PhaseTimings()
         let (job, configSHA256) = try JobFileReader().read(path: options.job)
         if let (setting, location) = job.unsupported.first {
             throw RunFailure(exitCode: RunFailure.badJobFile, [.error(at: location, JobMessage.notSupportedYet(setting))])
@@ -37,11 +39,12 @@ struct Pipeline {
         let spoolFolder = writes ? publisher.databaseFolder : (ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp")
         let progress = ReadProgress()
         let line = ProgressLine(enabled: !options.quiet, totalBytes: files.reduce(0) { $0 + $1.size }, progress: progress)
-        let input: ReadResult
+        var input: ReadResult
         let spools: [PayloadSpool]
         do {
             (input, spools) = try RecordReader(job: job, files: files).read(spoolFolder: spoolFolder, progress: progress)
             line.finish()
+            timings.end("parse")
         } catch {
             line.finish()
             throw error
@@ -56,7 +59,8 @@ struct Pipeline {
                 ? [.error(at: nil, CLIMessage.moreRejections(input.rejections.count - 20))] : []))
         }
 
-        let result = Reconciler(job: job).reconcile(input.records)
+        let result = Reconciler(job: job).reconcile(&input.records)
+        timings.end("reconcile")
         let privacy = Privacy(showsValues: options.showValues)
         func report(finished: Date) -> RunReport {
             RunReport(job: job, result: result, read: input.read, rejections: input.rejections,
@@ -65,12 +69,16 @@ struct Pipeline {
                       durationSeconds: finished.timeIntervalSince(started), privacy: privacy)
         }
         guard writes else {
-            return Outcome(report: report(finished: Date()), databasePath: publisher.databasePath, reportPaths: publisher.reportPaths)
+            let facts = report(finished: Date())
+            timings.end("report")
+            return Outcome(report: facts, databasePath: publisher.databasePath, reportPaths: publisher.reportPaths,
+                           timings: timings)
         }
 
         do {
             let finished = Date()
             let facts = report(finished: finished)
+            timings.end("report")
             var counts = ["read": input.read, "accepted": result.records.count, "rejected": input.rejections.count,
                           "accounts": result.accounts, "users": result.users.count,
                           "conflicts": result.conflicts.count]
@@ -79,10 +87,13 @@ struct Pipeline {
                              configSHA256: configSHA256, inputs: input.hashes, counts: counts)
             try SQLiteWriter(job: job).write(result, rejections: input.rejections, run: run, spools: spools,
                                              to: publisher.temporaryDatabasePath)
+            timings.end("write")
             try publisher.writeTemporary(MarkdownReport.render(facts), for: publisher.reportPaths[0])
             try publisher.writeTemporary(JSONReport.render(facts), for: publisher.reportPaths[1])
             try publisher.publish()
-            return Outcome(report: facts, databasePath: publisher.databasePath, reportPaths: publisher.reportPaths)
+            timings.end("publish")
+            return Outcome(report: facts, databasePath: publisher.databasePath, reportPaths: publisher.reportPaths,
+                           timings: timings)
         } catch {
             publisher.discard()
             throw error
@@ -99,6 +110,41 @@ struct Pipeline {
 
     static func times(_ count: Int) -> String {
         count == 1 ? "" : " (\(count) records)"
+    }
+}
+
+/// Wall time of each phase of a run, for `--timings`.
+struct PhaseTimings {
+    private(set) var phases: [(name: String, seconds: Double, peakMB: Int)] = []
+    private var last = Date()
+
+    mutating func end(_ name: String) {
+        let now = Date()
+        phases.append((name, now.timeIntervalSince(last), Self.peakResidentMB()))
+        last = now
+    }
+
+    var description: String {
+        "timings: " + phases.map {
+            "\($0.name) \(MarkdownReportFormat.seconds($0.seconds)) s (peak \($0.peakMB) MB)"
+        }.joined(separator: ", ")
+    }
+
+    /// The process's peak resident set so far (VmHWM), in MB; 0 where /proc is missing.
+    static func peakResidentMB() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kilobytes = Int(line.split(separator: " ")[1])
+        else { return 0 }
+        return kilobytes / 1024
+    }
+}
+
+enum MarkdownReportFormat {
+    static func seconds(_ value: Double) -> String {
+        let hundredths = Int((value * 100).rounded())
+        let fraction = hundredths % 100
+        return "\(hundredths / 100)." + (fraction < 10 ? "0" : "") + "\(fraction)"
     }
 }
 

@@ -12,6 +12,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         try Outcomes.finish(options) {
             let outcome = try Pipeline(options: options, writes: true).execute()
+            if options.timings { Console.printError(outcome.timings.description) }
             if !options.quiet {
                 print(Outcomes.summary(outcome.report))
                 print("wrote \(([outcome.databasePath] + outcome.reportPaths).joined(separator: ", "))")
@@ -32,6 +33,7 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         try Outcomes.finish(options) {
             let outcome = try Pipeline(options: options, writes: false).execute()
+            if options.timings { Console.printError(outcome.timings.description) }
             if !options.quiet {
                 print(Outcomes.summary(outcome.report))
                 print("nothing written (a run would write \(([outcome.databasePath] + outcome.reportPaths).joined(separator: ", ")))")

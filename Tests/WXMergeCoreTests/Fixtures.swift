@@ -46,7 +46,8 @@ struct Fixture {
     }
 
     func reconcile() -> Reconciliation {
-        Reconciler(job: job).reconcile(set)
+        var records = set
+        return Reconciler(job: job).reconcile(&records)
     }
 }
 

@@ -46,7 +46,7 @@ private final class Written {
                 payload: payload))
         }
         try spool.finishWriting()
-        result = Reconciler(job: job).reconcile(set)
+        result = Reconciler(job: job).reconcile(&set)
     }
 
     deinit { try? FileManager.default.removeItem(atPath: folder) }
