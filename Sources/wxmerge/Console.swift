@@ -58,6 +58,18 @@ final class ProgressLine: @unchecked Sendable {
         timer.resume()
     }
 
+    /// Replaces the line with the name of a later phase (on a terminal only).
+    func show(_ status: String) {
+        guard timer != nil else { return }
+        lock.sync { Console.writeError("\r\u{1B}[K" + status) }
+    }
+
+    /// Erases the line.
+    func clear() {
+        guard timer != nil else { return }
+        lock.sync { Console.writeError("\r\u{1B}[K") }
+    }
+
     func finish() {
         guard let timer else { return }
         lock.sync {

@@ -52,6 +52,8 @@ struct Pipeline {
         for warning in input.warnings {
             Console.error(.init(.warning, at: warning.first, warning.message + Self.times(warning.count)))
         }
+        line.show("reconciling \(input.records.records.count) records…")
+        defer { line.clear() }
         if options.strict, !input.rejections.isEmpty {
             throw RunFailure(exitCode: RunFailure.dataError, input.rejections.prefix(20).map {
                 .error(at: $0.location, $0.reason)
@@ -83,6 +85,7 @@ struct Pipeline {
                           "accounts": result.accounts, "users": result.users.count,
                           "conflicts": result.conflicts.count]
             for (rule, links) in facts.linksByRule { counts["links_" + rule] = links }
+            line.show("writing \(publisher.databasePath)…")
             let run = RunRow(startedAt: facts.startedAt, finishedAt: facts.finishedAt, version: WXMerge.version,
                              configSHA256: configSHA256, inputs: input.hashes, counts: counts)
             try SQLiteWriter(job: job).write(result, rejections: input.rejections, run: run, spools: spools,
