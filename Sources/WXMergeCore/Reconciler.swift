@@ -11,6 +11,12 @@ public struct Reconciliation: Sendable {
     public var users: [User]
     public var links: [Link]
     public var conflicts: [Conflict]
+    /// Every earlier id that lives on under a current user, sorted by the earlier id.
+    public var aliases: [Alias]
+    /// What changed against the earlier output; nil when there was none.
+    public var changes: Changes?
+    /// This run's id in `runs`.
+    public var runID: Int
     /// Distinct (appid, openid) pairs: the accounts before merging.
     public var accounts: Int
 
@@ -53,7 +59,10 @@ public struct Reconciler {
 
     /// Reconciles the records of `input`, which move into the result: `input` is left
     /// empty, so a million records are never held twice.
-    public func reconcile(_ input: inout RecordSet) -> Reconciliation {
+    ///
+    /// - Parameter earlier: the earlier output's users, whose ids are kept (nil for a
+    ///   fresh output).
+    public func reconcile(_ input: inout RecordSet, earlier: EarlierState? = nil) -> Reconciliation {
         let appRank = Self.ranks(job.apps.map(\.appid))
         var records: [Record] = []
         swap(&records, &input.records)
@@ -74,10 +83,12 @@ public struct Reconciler {
             let slice = members[Int(userStarts[user])..<Int(userStarts[user + 1])]
             users.append(survivorship.user(of: slice, records: records))
         }
-        UserIDAssigner(job: job).assign(&users, records: records, arena: arena)
+        let ids = UserIDAssigner(job: job, appRank: appRank)
+            .assign(&users, records: records, arena: arena, userOf: userOf, earlier: earlier)
         return Reconciliation(
             records: records, arena: arena, sources: input.sources, files: input.files,
             userOf: userOf, users: users, links: state.links, conflicts: state.conflicts,
+            aliases: ids.aliases, changes: ids.changes, runID: earlier?.runID ?? 1,
             accounts: state.accounts)
     }
 

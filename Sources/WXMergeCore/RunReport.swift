@@ -108,6 +108,8 @@ public struct RunReport: Codable, Sendable {
     public var migrations: [MigrationFacts]
     /// Users by number of records, smallest size first.
     public var clusterSizes: [SizeCount]
+    /// What changed against the earlier output; absent when there was none.
+    public var changes: Changes?
 
     public static let listLimit = 50
 
@@ -205,6 +207,7 @@ public struct RunReport: Codable, Sendable {
                               resolution: conflict.resolution.rawValue,
                               recordA: facts(conflict.a), recordB: facts(conflict.b))
             })
+        changes = result.changes
         suggestions = Suggestions(count: 0)
         genericIdentifiers = []
         migrations = []

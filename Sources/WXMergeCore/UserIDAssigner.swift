@@ -1,21 +1,198 @@
 internal import Crypto
 
-/// Gives each user its id (SPEC §3, "User ids"): `u_` + the first 24 hex digits of
-/// SHA-256 of its smallest `appid:openid` key; when that id is taken, of
-/// `appid:openid#2`, `#3`, …
+/// Gives each user its id (SPEC §3, "User ids").
 ///
-/// Users are visited in the order of their first record, so which of two colliding
-/// users gets the plain id never depends on input order.
+/// A new user's id is `u_` + the first 24 hex digits of SHA-256 of its smallest
+/// `appid:openid` key; when that id is taken (by another user, an earlier user or an
+/// alias), of `appid:openid#2`, `#3`, … Users are visited in the order of their first
+/// record, so which of two colliding users gets the plain id never depends on input order.
+///
+/// With an earlier output, records are matched to earlier users by (appid, openid) and:
+/// - each earlier user's records have a home: the user holding most of them (ties: the
+///   one holding the smallest key); its other parts are split off and get new ids;
+/// - a user that is the home of one or more earlier users keeps the id of the one with
+///   the most records in it (ties: the earliest created_at, then the smallest id); the
+///   others become aliases of it;
+/// - earlier aliases are rewritten to point at current users; aliases of gone users go.
 struct UserIDAssigner {
     let job: Job
+    let appRank: [Int32]
 
-    /// - Parameter taken: ids already in use (an earlier output's users and aliases).
-    func assign(_ users: inout [User], records: [Record], arena: [UInt8], taken: Set<UserID> = []) {
+    struct Outcome {
+        var aliases: [Alias] = []
+        var changes: Changes?
+    }
+
+    func assign(_ users: inout [User], records: [Record], arena: [UInt8], userOf: [Int32],
+                earlier: EarlierState?) -> Outcome {
+        guard let earlier else {
+            assignNewIDs(&users, where: { _ in true }, records: records, arena: arena, taken: [])
+            return Outcome()
+        }
+        let earlierOf = match(records, arena: arena, earlier: earlier)
+
+        // How many records of each earlier user each user holds, as (earlier, user) runs.
+        var pairs: [UInt64] = []
+        for (index, holder) in earlierOf.enumerated() where holder >= 0 {
+            pairs.append(UInt64(UInt32(holder)) << 32 | UInt64(UInt32(userOf[index])))
+        }
+        pairs.sort()
+        var counts: [(earlier: Int32, user: Int32, count: Int)] = []
+        for pair in pairs {
+            let holder = Int32(pair >> 32)
+            let user = Int32(truncatingIfNeeded: pair)
+            if let last = counts.last, last.earlier == holder, last.user == user {
+                counts[counts.count - 1].count += 1
+            } else {
+                counts.append((holder, user, 1))
+            }
+        }
+
+        // Each earlier user's home, and the users holding its records.
+        var home = [Int32](repeating: -1, count: earlier.users.count)
+        var homeCount = [Int](repeating: 0, count: earlier.users.count)
+        var parts = [[Int32]](repeating: [], count: earlier.users.count)
+        for entry in counts {
+            let holder = Int(entry.earlier)
+            parts[holder].append(entry.user)
+            // Users are numbered by their smallest key, so the first of a tie wins.
+            if entry.count > homeCount[holder] {
+                home[holder] = entry.user
+                homeCount[holder] = entry.count
+            }
+        }
+
+        // The earlier users at home in each user, and the one whose id it keeps.
+        var candidates: [Int32: [Int32]] = [:]
+        for holder in home.indices where home[holder] >= 0 {
+            candidates[home[holder], default: []].append(Int32(holder))
+        }
+        var winner = [Int32](repeating: -1, count: users.count)
+        var keeper = [Int32](repeating: -1, count: earlier.users.count)  // earlier -> user keeping it
+        for (user, holders) in candidates {
+            let count = Dictionary(uniqueKeysWithValues: holders.map { ($0, homeCount[Int($0)]) })
+            let best = holders.min { a, b in
+                if count[a]! != count[b]! { return count[a]! > count[b]! }
+                let createdA = earlier.createdAt[Int(a)], createdB = earlier.createdAt[Int(b)]
+                if createdA != createdB {
+                    if createdA == Record.noTime { return false }
+                    if createdB == Record.noTime { return true }
+                    return createdA < createdB
+                }
+                return earlier.users[Int(a)] < earlier.users[Int(b)]
+            }!
+            winner[Int(user)] = best
+            users[Int(user)].id = earlier.users[Int(best)]
+            for holder in holders { keeper[Int(holder)] = user }
+        }
+
+        var taken = Set(earlier.users)
+        for alias in earlier.aliases { taken.insert(alias.old) }
+        assignNewIDs(&users, where: { winner[$0] < 0 }, records: records, arena: arena, taken: taken)
+
+        // Aliases: the earlier ones rewritten, then the ones this run makes.
+        var currentID: [UserID: UserID] = [:]  // earlier id -> id it lives on under
+        for holder in earlier.users.indices where keeper[holder] >= 0 {
+            currentID[earlier.users[holder]] = users[Int(keeper[holder])].id
+        }
+        var aliases: [Alias] = []
+        for alias in earlier.aliases {
+            guard let target = currentID[alias.user] else { continue }
+            aliases.append(Alias(old: alias.old, user: target,
+                                 runID: target == alias.user ? alias.runID : earlier.runID))
+        }
+        var mergedInto: [Int32: [UserID]] = [:]
+        for holder in earlier.users.indices where keeper[holder] >= 0 {
+            let id = earlier.users[holder]
+            let user = keeper[holder]
+            guard users[Int(user)].id != id else { continue }
+            aliases.append(Alias(old: id, user: users[Int(user)].id, runID: earlier.runID))
+            mergedInto[user, default: []].append(id)
+        }
+        aliases.sort { $0.old < $1.old }
+
+        return Outcome(aliases: aliases, changes: changes(
+            users: users, earlier: earlier, winner: winner, parts: parts, home: home, mergedInto: mergedInto))
+    }
+
+    private func changes(users: [User], earlier: EarlierState, winner: [Int32], parts: [[Int32]],
+                         home: [Int32], mergedInto: [Int32: [UserID]]) -> Changes {
+        let limit = RunReport.listLimit
+        var holdsEarlier = [Bool](repeating: false, count: users.count)
+        for holderParts in parts { for user in holderParts { holdsEarlier[Int(user)] = true } }
+        let merged = mergedInto.keys.sorted().map { user in
+            Changes.Merged(userId: users[Int(user)].id.text, aliases: mergedInto[user]!.sorted().map(\.text))
+        }
+        var split: [Changes.Split] = []
+        var splitCount = 0
+        var gone: [String] = []
+        var goneCount = 0
+        for holder in earlier.users.indices {
+            if parts[holder].isEmpty {
+                goneCount += 1
+                if gone.count < limit { gone.append(earlier.users[holder].text) }
+            } else if parts[holder].count > 1 {
+                splitCount += 1
+                if split.count < limit {
+                    let ordered = [home[holder]] + parts[holder].filter { $0 != home[holder] }
+                    split.append(Changes.Split(earlierId: earlier.users[holder].text,
+                                               parts: ordered.map { users[Int($0)].id.text }))
+                }
+            }
+        }
+        return Changes(
+            earlierUsers: earlier.users.count,
+            new: holdsEarlier.count { !$0 },
+            kept: winner.indices.count { winner[$0] >= 0 && mergedInto[Int32($0)] == nil },
+            mergedCount: merged.count, merged: Array(merged.prefix(limit)),
+            aliased: mergedInto.values.reduce(0) { $0 + $1.count },
+            splitCount: splitCount, split: split, goneCount: goneCount, gone: gone)
+    }
+
+    /// The earlier user of each record (by appid and openid), or -1: a merge of two
+    /// lists sorted the same way.
+    ///
+    /// - Complexity: O(n + m)
+    private func match(_ records: [Record], arena: [UInt8], earlier: EarlierState) -> [Int32] {
+        var result = [Int32](repeating: -1, count: records.count)
+        arena.withUnsafeBufferPointer { text in
+            earlier.arena.withUnsafeBufferPointer { earlierText in
+                var next = 0
+                for (index, record) in records.enumerated() {
+                    while next < earlier.accounts.count {
+                        let account = earlier.accounts[next]
+                        let order = compare(account, earlierText, record, text)
+                        if order < 0 { next += 1; continue }
+                        if order == 0 { result[index] = account.user }
+                        break
+                    }
+                }
+            }
+        }
+        return result
+    }
+
+    private func compare(_ account: EarlierState.Account, _ accountText: UnsafeBufferPointer<UInt8>,
+                         _ record: Record, _ text: UnsafeBufferPointer<UInt8>) -> Int {
+        let a = appRank[Int(account.app)], b = appRank[Int(record.app)]
+        if a != b { return a < b ? -1 : 1 }
+        let x = UnsafeBufferPointer(rebasing: accountText[Int(account.openid.offset)..<Int(account.openid.offset + account.openid.length)])
+        let y = UnsafeBufferPointer(rebasing: text[Int(record.openid.offset)..<Int(record.openid.offset + record.openid.length)])
+        let common = min(x.count, y.count)
+        for index in 0..<common where x[index] != y[index] {
+            return x[index] < y[index] ? -1 : 1
+        }
+        return x.count - y.count
+    }
+
+    private func assignNewIDs(_ users: inout [User], where needsID: (Int) -> Bool, records: [Record],
+                              arena: [UInt8], taken: Set<UserID>) {
         var used = taken
         used.reserveCapacity(taken.count + users.count)
+        for index in users.indices where !needsID(index) { used.insert(users[index].id) }
         let appids = job.apps.map { Array($0.appid.utf8) + [UInt8(ascii: ":")] }
         var key: [UInt8] = []
-        for index in users.indices {
+        for index in users.indices where needsID(index) {
             let record = records[Int(users[index].firstRecord)]
             key.removeAll(keepingCapacity: true)
             key.append(contentsOf: appids[Int(record.app)])

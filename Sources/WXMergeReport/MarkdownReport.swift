@@ -42,6 +42,42 @@ public enum MarkdownReport {
             [names[index]] + row.map(String.init)
         })
 
+        if let changes = report.changes {
+            out.append("")
+            out.append("## Changes since the earlier run")
+            out.append("")
+            out += table(["", "count"], [
+                ["earlier users", "\(changes.earlierUsers)"],
+                ["new users", "\(changes.new)"],
+                ["kept", "\(changes.kept)"],
+                ["merged (users that absorbed earlier users)", "\(changes.mergedCount)"],
+                ["earlier ids now aliases", "\(changes.aliased)"],
+                ["split", "\(changes.splitCount)"],
+                ["gone", "\(changes.goneCount)"],
+            ])
+            out.append("")
+            out.append("Earlier users merged, split or gone: \(fixed(changes.changedPercent, 1)) %.")
+            if !changes.merged.isEmpty {
+                out.append("")
+                out.append("Merged" + (changes.mergedCount > changes.merged.count ? " (the first \(changes.merged.count)):" : ":"))
+                out.append("")
+                out += table(["user", "earlier ids now aliases of it"],
+                             changes.merged.map { ["`\($0.userId)`", $0.aliases.map { "`\($0)`" }.joined(separator: ", ")] })
+            }
+            if !changes.split.isEmpty {
+                out.append("")
+                out.append("Split" + (changes.splitCount > changes.split.count ? " (the first \(changes.split.count)):" : ":"))
+                out.append("")
+                out += table(["earlier user", "now in (the first keeps the id)"],
+                             changes.split.map { ["`\($0.earlierId)`", $0.parts.map { "`\($0)`" }.joined(separator: ", ")] })
+            }
+            if !changes.gone.isEmpty {
+                out.append("")
+                out.append("Gone" + (changes.goneCount > changes.gone.count ? " (the first \(changes.gone.count))" : "")
+                           + ": " + changes.gone.map { "`\($0)`" }.joined(separator: ", "))
+            }
+        }
+
         out.append("")
         out.append("## Links per rule")
         out.append("")

@@ -19,8 +19,9 @@ public struct SQLiteWriter {
     }
 
     /// - Parameter path: a file that does not exist yet; it is created owner-only.
+    /// - Parameter earlierRuns: the earlier output's `runs` rows, carried over.
     public func write(_ result: Reconciliation, rejections: [Rejection], run: RunRow,
-                      spools: [PayloadSpool], to path: String) throws {
+                      earlierRuns: [EarlierOutput.StoredRun] = [], spools: [PayloadSpool], to path: String) throws {
         let fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw StoreMessage.failure(StoreMessage.cannotCreate(path, errno))
@@ -46,9 +47,14 @@ public struct SQLiteWriter {
                     try Self.writeLinks(db, result, ids: ids, job: job)
                     try Self.writeConflicts(db, result, job: job)
                     try Self.writeRejected(db, rejections)
+                    try Self.writeAliases(db, result.aliases)
+                    for earlier in earlierRuns {
+                        try db.execute(sql: "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                       arguments: StatementArguments(earlier.values))
+                    }
                     try db.execute(
-                        sql: "INSERT INTO runs VALUES (1, ?, ?, ?, ?, ?, ?)",
-                        arguments: [run.startedAt, run.finishedAt, run.version, run.configSHA256,
+                        sql: "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        arguments: [result.runID, run.startedAt, run.finishedAt, run.version, run.configSHA256,
                                     RunRow.json(run.inputs) { value in
                                         var quoted: [UInt8] = []
                                         JSONText.appendString(Array(value.utf8), to: &quoted)
@@ -147,6 +153,13 @@ public struct SQLiteWriter {
                 Int64(conflict.a) + 1, Int64(conflict.b) + 1,
                 conflict.constraint.rawValue, conflict.resolution.rawValue,
             ])
+        }
+    }
+
+    private static func writeAliases(_ db: Database, _ aliases: [Alias]) throws {
+        let statement = try db.makeStatement(sql: "INSERT INTO user_aliases VALUES (?, ?, ?)")
+        for alias in aliases {
+            try statement.execute(arguments: [alias.old.text, alias.user.text, alias.runID])
         }
     }
 

@@ -2,8 +2,12 @@ import ArgumentParser
 
 /// The options `run` and `check` share (SPEC §5).
 struct JobOptions: ParsableArguments {
-    enum FailOn: String, ExpressibleByArgument, CaseIterable {
-        case conflicts, rejected
+    /// A `--fail-on` condition.
+    enum FailOn: Equatable {
+        case conflicts
+        case rejected
+        /// More than this percentage of earlier users merged away, split or gone.
+        case changesOver(Double)
     }
 
     @Argument(help: "The job file.")
@@ -18,8 +22,41 @@ struct JobOptions: ParsableArguments {
     @Flag(help: "Stop (exit 65, nothing written) when any record is rejected.")
     var strict = false
 
-    @Option(name: .customLong("fail-on"), help: "Exit 1 when conflicts or rejected records exist (repeatable).")
-    var failOn: [FailOn] = []
+    @Option(name: .customLong("fail-on"), parsing: .upToNextOption,
+            help: ArgumentHelp("Exit 1 after the run when a condition holds: conflicts, rejected, or changes-over PCT (repeatable).",
+                               valueName: "condition"))
+    var failOnWords: [String] = []
+
+    /// The `--fail-on` conditions: `conflicts`, `rejected`, `changes-over PCT` (or `changes-over=PCT`).
+    var failOn: [FailOn] {
+        get throws {
+            var conditions: [FailOn] = []
+            var words = failOnWords[...]
+            while let word = words.popFirst() {
+                switch word {
+                case "conflicts": conditions.append(.conflicts)
+                case "rejected": conditions.append(.rejected)
+                case "changes-over":
+                    guard let text = words.popFirst(), let percent = Double(text), percent >= 0 else {
+                        throw ValidationError("--fail-on changes-over needs a percentage, as in '--fail-on changes-over 5'")
+                    }
+                    conditions.append(.changesOver(percent))
+                case let other where other.hasPrefix("changes-over="):
+                    guard let percent = Double(other.dropFirst("changes-over=".count)), percent >= 0 else {
+                        throw ValidationError("--fail-on changes-over needs a percentage, as in '--fail-on changes-over 5'")
+                    }
+                    conditions.append(.changesOver(percent))
+                default:
+                    throw ValidationError("unknown --fail-on condition '\(word)'; expected conflicts, rejected or changes-over PCT")
+                }
+            }
+            return conditions
+        }
+    }
+
+    func validate() throws {
+        _ = try failOn
+    }
 
     @Flag(help: "No progress line and no summary; errors are still printed.")
     var quiet = false

@@ -30,12 +30,8 @@ struct Pipeline {
             databasePath: options.database ?? Self.path(job.database, in: job.folder),
             reportPrefix: options.report ?? Self.path(job.report, in: job.folder))
 
-        if writes {
-            try publisher.prepare()
-            try publisher.checkEarlierOutput()
-        } else if access(publisher.databasePath, F_OK) == 0 {
-            try publisher.checkEarlierOutput()
-        }
+        if writes { try publisher.prepare() }
+        var earlier = try EarlierOutput.read(path: publisher.databasePath, job: job)
         let spoolFolder = writes ? publisher.databaseFolder : (ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp")
         let progress = ReadProgress()
         let line = ProgressLine(enabled: !options.quiet, totalBytes: files.reduce(0) { $0 + $1.size }, progress: progress)
@@ -45,6 +41,7 @@ struct Pipeline {
             (input, spools) = try RecordReader(job: job, files: files).read(spoolFolder: spoolFolder, progress: progress)
             line.finish()
             timings.end("parse")
+            Self.checkpoint("parsed")
         } catch {
             line.finish()
             throw error
@@ -61,7 +58,9 @@ struct Pipeline {
                 ? [.error(at: nil, CLIMessage.moreRejections(input.rejections.count - 20))] : []))
         }
 
-        let result = Reconciler(job: job).reconcile(&input.records)
+        let earlierRuns = earlier?.runs ?? []
+        let result = Reconciler(job: job).reconcile(&input.records, earlier: earlier?.state)
+        earlier = nil
         timings.end("reconcile")
         let privacy = Privacy(showsValues: options.showValues)
         func report(finished: Date) -> RunReport {
@@ -88,18 +87,28 @@ struct Pipeline {
             line.show("writing \(publisher.databasePath)…")
             let run = RunRow(startedAt: facts.startedAt, finishedAt: facts.finishedAt, version: WXMerge.version,
                              configSHA256: configSHA256, inputs: input.hashes, counts: counts)
-            try SQLiteWriter(job: job).write(result, rejections: input.rejections, run: run, spools: spools,
-                                             to: publisher.temporaryDatabasePath)
+            try SQLiteWriter(job: job).write(result, rejections: input.rejections, run: run, earlierRuns: earlierRuns,
+                                             spools: spools, to: publisher.temporaryDatabasePath)
             timings.end("write")
+            Self.checkpoint("database-written")
             try publisher.writeTemporary(MarkdownReport.render(facts), for: publisher.reportPaths[0])
             try publisher.writeTemporary(JSONReport.render(facts), for: publisher.reportPaths[1])
-            try publisher.publish()
+            Self.checkpoint("reports-written")
+            try publisher.publish(pausingAt: Self.checkpoint)
             timings.end("publish")
             return Outcome(report: facts, databasePath: publisher.databasePath, reportPaths: publisher.reportPaths,
                            timings: timings)
         } catch {
             publisher.discard()
             throw error
+        }
+    }
+
+    /// Stops the process (SIGSTOP) at the named point of a run when the environment
+    /// variable `WXMERGE_TEST_STOP_AT` names it: how the tests kill a run at a known point.
+    static func checkpoint(_ name: String) {
+        if ProcessInfo.processInfo.environment["WXMERGE_TEST_STOP_AT"] == name {
+            raise(SIGSTOP)
         }
     }
 
@@ -129,7 +138,7 @@ struct PhaseTimings {
 
     var description: String {
         "timings: " + phases.map {
-            "\($0.name) \(MarkdownReportFormat.seconds($0.seconds)) s (peak \($0.peakMB) MB)"
+            "\($0.name) \(TwoDecimals.format($0.seconds)) s (peak \($0.peakMB) MB)"
         }.joined(separator: ", ")
     }
 
@@ -143,8 +152,8 @@ struct PhaseTimings {
     }
 }
 
-enum MarkdownReportFormat {
-    static func seconds(_ value: Double) -> String {
+enum TwoDecimals {
+    static func format(_ value: Double) -> String {
         let hundredths = Int((value * 100).rounded())
         let fraction = hundredths % 100
         return "\(hundredths / 100)." + (fraction < 10 ? "0" : "") + "\(fraction)"
@@ -154,4 +163,8 @@ enum MarkdownReportFormat {
 enum CLIMessage {
     static func moreRejections(_ count: Int) -> String { "and \(count) more rejected records" }
     static func failOn(_ condition: String, _ count: Int) -> String { "--fail-on \(condition): \(count) found" }
+    static func changesOver(_ limit: Double, _ changes: Changes) -> String {
+        "--fail-on changes-over \(limit): \(TwoDecimals.format(changes.changedPercent)) % of \(changes.earlierUsers) "
+            + "earlier users were merged away, split or gone"
+    }
 }

@@ -54,11 +54,20 @@ enum Outcomes {
             throw ExitCode(failure.exitCode)
         }
         var failed = false
-        for condition in options.failOn {
-            let count = condition == .conflicts ? report.conflicts.count : report.totals.rejected
-            if count > 0 {
-                Console.error(.error(at: nil, CLIMessage.failOn(condition.rawValue, count)))
+        for condition in try options.failOn {
+            switch condition {
+            case .conflicts where report.conflicts.count > 0:
+                Console.error(.error(at: nil, CLIMessage.failOn("conflicts", report.conflicts.count)))
                 failed = true
+            case .rejected where report.totals.rejected > 0:
+                Console.error(.error(at: nil, CLIMessage.failOn("rejected", report.totals.rejected)))
+                failed = true
+            case .changesOver(let limit):
+                guard let changes = report.changes, changes.changedPercent > limit else { continue }
+                Console.error(.error(at: nil, CLIMessage.changesOver(limit, changes)))
+                failed = true
+            default:
+                continue
             }
         }
         if failed { throw ExitCode(1) }
@@ -68,10 +77,16 @@ enum Outcomes {
         let totals = report.totals
         let links = Rule.allCases.map { "\($0.rawValue) \(report.linksByRule[$0.rawValue] ?? 0)" }.joined(separator: ", ")
         let ratio = (totals.mergeRatio * 100).rounded() / 100
-        return """
-            \(totals.read) records read: \(totals.accepted) accepted, \(totals.rejected) rejected
-            \(totals.accountsBefore) accounts -> \(totals.usersAfter) users (merge ratio \(ratio))
-            links: \(links); conflicts: \(report.conflicts.count)
-            """
+        var lines = [
+            "\(totals.read) records read: \(totals.accepted) accepted, \(totals.rejected) rejected",
+            "\(totals.accountsBefore) accounts -> \(totals.usersAfter) users (merge ratio \(ratio))",
+            "links: \(links); conflicts: \(report.conflicts.count)",
+        ]
+        if let changes = report.changes {
+            lines.append("against the earlier output (\(changes.earlierUsers) users): \(changes.new) new, "
+                         + "\(changes.kept) kept, \(changes.mergedCount) merged (\(changes.aliased) ids now aliases), "
+                         + "\(changes.splitCount) split, \(changes.goneCount) gone")
+        }
+        return lines.joined(separator: "\n")
     }
 }

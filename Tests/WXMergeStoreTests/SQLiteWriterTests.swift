@@ -167,9 +167,8 @@ private final class Written {
         let written = try Written()
         let path = written.folder + "/merged.db"
         try "not a database".write(toFile: path, atomically: true, encoding: .utf8)
-        let publisher = OutputPublisher(databasePath: path, reportPrefix: written.folder + "/report")
         var code: Int32?
-        do { try publisher.checkEarlierOutput() } catch let failure as RunFailure { code = failure.exitCode }
+        do { _ = try EarlierOutput.read(path: path, job: written.job) } catch let failure as RunFailure { code = failure.exitCode }
         #expect(code == 73)
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "not a database")
     }

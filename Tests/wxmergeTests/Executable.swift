@@ -19,9 +19,9 @@ struct Executable {
         var stderr: String
     }
 
-    static func run(_ arguments: [String], in folder: String) throws -> Output {
+    static func run(_ arguments: [String], in folder: String, tool: String? = nil) throws -> Output {
         let process = Process()
-        process.executableURL = url
+        process.executableURL = tool.map { URL(fileURLWithPath: $0) } ?? url
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: folder)
         let out = Pipe()

@@ -27,19 +27,6 @@ import Testing
         try compare(try example.jsonReport(), with: "report.json")
     }
 
-    @Test func aSecondRunGivesByteIdenticalTablesAndReports() throws {
-        let example = try ExampleCopy()
-        var tables: [String] = []
-        var reports: [String] = []
-        for _ in 0..<2 {
-            #expect(try example.run("run", "--quiet").status == 0)
-            tables.append(try example.tables())
-            reports.append(try example.markdownReport() + example.jsonReport())
-        }
-        #expect(tables[0] == tables[1])
-        #expect(reports[0] == reports[1])
-    }
-
     @Test func shuffledRecordsAndRenamedFilesGiveTheSameUsers() throws {
         let example = try ExampleCopy()
         #expect(try example.run("run", "--quiet").status == 0)
