@@ -11,7 +11,7 @@ struct JobOptions: ParsableArguments {
     }
 
     @Argument(help: "The job file.")
-    var job = "wxmerge.yaml"
+    var job = JobOptions.defaultJob
 
     @Option(name: .customLong("output"), help: ArgumentHelp("The output database, instead of the job file's (relative to the current folder).", valueName: "DB"))
     var database: String?
@@ -54,9 +54,19 @@ struct JobOptions: ParsableArguments {
         }
     }
 
-    func validate() throws {
+    /// `--fail-on` takes the words up to the next option, so in `run --fail-on
+    /// conflicts JOB` it takes the job file too: give that word back to JOB.
+    mutating func validate() throws {
+        if let last = failOnWords.last, job == Self.defaultJob, failOnWords.count > 1,
+           !["conflicts", "rejected", "changes-over"].contains(last), !last.hasPrefix("changes-over="),
+           Double(last) == nil || failOnWords[failOnWords.count - 2] != "changes-over" {
+            job = last
+            failOnWords.removeLast()
+        }
         _ = try failOn
     }
+
+    static let defaultJob = "wxmerge.yaml"
 
     @Flag(help: "No progress line and no summary; errors are still printed.")
     var quiet = false

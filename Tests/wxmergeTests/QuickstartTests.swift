@@ -133,6 +133,14 @@ import Testing
         #expect(try example.read("out/merged.db") == "precious")
     }
 
+    @Test func theJobFileMayFollowFailOn() throws {
+        let example = try ExampleCopy()
+        try FileManager.default.moveItem(atPath: example.folder + "/wxmerge.yaml", toPath: example.folder + "/nightly.yaml")
+        #expect(try example.run("run", "--quiet", "--fail-on", "changes-over", "5", "nightly.yaml").status == 0)
+        #expect(try example.run("run", "--quiet", "--fail-on", "rejected", "nightly.yaml").status == 1)
+        #expect(try example.run("run", "--fail-on", "sometimes", "nightly.yaml").status == 64)
+    }
+
     @Test func anUnknownOptionIsAUsageError() throws {
         #expect(try ExampleCopy().run("run", "--frobnicate").status == 64)
     }
