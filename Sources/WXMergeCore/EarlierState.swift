@@ -50,12 +50,22 @@ public struct Changes: Codable, Sendable, Equatable {
         public var userId: String
         /// Earlier ids that now live on under `userId`, made aliases by this run.
         public var aliases: [String]
+
+        public init(userId: String, aliases: [String]) {
+            self.userId = userId
+            self.aliases = aliases
+        }
     }
 
     public struct Split: Codable, Sendable, Equatable {
         public var earlierId: String
         /// The users now holding the earlier user's records; the first keeps its id.
         public var parts: [String]
+
+        public init(earlierId: String, parts: [String]) {
+            self.earlierId = earlierId
+            self.parts = parts
+        }
     }
 
     public var earlierUsers: Int
@@ -74,6 +84,20 @@ public struct Changes: Codable, Sendable, Equatable {
     /// Earlier users none of whose records are in the new inputs (the first 50 listed).
     public var goneCount: Int
     public var gone: [String]
+
+    public init(earlierUsers: Int, new: Int, kept: Int, mergedCount: Int, merged: [Merged], aliased: Int,
+                splitCount: Int, split: [Split], goneCount: Int, gone: [String]) {
+        self.earlierUsers = earlierUsers
+        self.new = new
+        self.kept = kept
+        self.mergedCount = mergedCount
+        self.merged = merged
+        self.aliased = aliased
+        self.splitCount = splitCount
+        self.split = split
+        self.goneCount = goneCount
+        self.gone = gone
+    }
 
     /// The share of earlier users that were merged away, split or gone, in percent.
     public var changedPercent: Double {

@@ -16,11 +16,11 @@ import Glibc
 /// exists, and a set of outputs is never left half old and half new.
 public struct OutputPublisher {
     public let databasePath: String
-    /// Report files by extension (`md`, `json`).
+    /// Report files by extension (`md`, `json`, `html`).
     public let reportPaths: [String]
     private let pid = getpid()
 
-    public init(databasePath: String, reportPrefix: String, reportExtensions: [String] = ["md", "json"]) {
+    public init(databasePath: String, reportPrefix: String, reportExtensions: [String] = ["md", "json", "html"]) {
         self.databasePath = databasePath
         reportPaths = reportExtensions.map { reportPrefix + "." + $0 }
     }

@@ -93,6 +93,7 @@ struct Pipeline {
             Self.checkpoint("database-written")
             try publisher.writeTemporary(MarkdownReport.render(facts), for: publisher.reportPaths[0])
             try publisher.writeTemporary(JSONReport.render(facts), for: publisher.reportPaths[1])
+            try publisher.writeTemporary(HTMLReport.render(facts), for: publisher.reportPaths[2])
             Self.checkpoint("reports-written")
             try publisher.publish(pausingAt: Self.checkpoint)
             timings.end("publish")

@@ -133,6 +133,7 @@ private final class Written {
         try written.write(to: publisher.temporaryDatabasePath)
         try publisher.writeTemporary("# report\n", for: publisher.reportPaths[0])
         try publisher.writeTemporary("{}\n", for: publisher.reportPaths[1])
+        try publisher.writeTemporary("<html></html>\n", for: publisher.reportPaths[2])
         #expect(try String(contentsOfFile: publisher.databasePath, encoding: .utf8) == "old")
         #expect(!FileManager.default.fileExists(atPath: publisher.reportPaths[0]))
         try publisher.publish()

@@ -130,7 +130,7 @@ import Glibc
         try GeneratedJob.write(people: 20_000, to: folder)
         let first = try Executable.run(["run", "--quiet", "wxmerge.yaml"], in: folder)
         #expect(first.status == 0)
-        let outputs = ["out/merged.db", "out/report.md", "out/report.json"]
+        let outputs = ["out/merged.db", "out/report.md", "out/report.json", "out/report.html"]
         let earlier = outputs.map { FileManager.default.contents(atPath: folder + "/" + $0) }
 
         try "source: late\nappid: wx00000000000000a2\nrecords:\n  - openid: oLateArrival\n"

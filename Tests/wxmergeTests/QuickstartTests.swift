@@ -25,6 +25,7 @@ import Testing
         try compare(try example.tables(), with: "tables.txt")
         try compare(try example.markdownReport(), with: "report.md")
         try compare(try example.jsonReport(), with: "report.json")
+        #expect(try example.read("out/report.html").contains("<h2>Rejected records</h2>"))
     }
 
     @Test func shuffledRecordsAndRenamedFilesGiveTheSameUsers() throws {
@@ -48,7 +49,7 @@ import Testing
     @Test func aFailedRunLeavesTheEarlierOutputUntouched() throws {
         let example = try ExampleCopy()
         #expect(try example.run("run", "--quiet").status == 0)
-        let earlier = ["out/merged.db", "out/report.md", "out/report.json"].map { example.bytes($0) }
+        let earlier = ["out/merged.db", "out/report.md", "out/report.json", "out/report.html"].map { example.bytes($0) }
         try example.write("exports/broken.yaml", "records:\n  - openid: o1\n    nickname: \"unclosed\n")
         let failed = try example.run("run")
         #expect(failed.status == 65)
@@ -57,7 +58,7 @@ import Testing
             exports/broken.yaml:3:15: note: while scanning a quoted scalar
 
             """)
-        #expect(["out/merged.db", "out/report.md", "out/report.json"].map { example.bytes($0) } == earlier)
+        #expect(["out/merged.db", "out/report.md", "out/report.json", "out/report.html"].map { example.bytes($0) } == earlier)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: example.folder + "/out").filter { $0.hasPrefix(".") }
         #expect(leftovers.isEmpty)
     }

@@ -1,0 +1,328 @@
+// report.html is built with plain string building rather than a template package
+// (swift-mustache, Plot): it is one page of tables and two SVG charts whose geometry is
+// computed in Swift anyway, and one escaping function keeps it safe. A template would
+// add a second language and a dependency for a few loops.
+
+public import WXMergeCore
+import Foundation
+
+/// `report.html`: the report's facts as one self-contained page (inline CSS and SVG, no
+/// scripts, nothing fetched), for the people who sign off on a merge. The markup is
+/// well-formed XML, so it can be checked by any XML parser.
+public enum HTMLReport {
+    public static func render(_ report: RunReport) -> String {
+        var page = Page()
+        page.open(report)
+        page.figures(report)
+        if let changes = report.changes { page.changes(changes) }
+        page.apps(report)
+        page.heatmap(report)
+        page.histogram(report.clusterSizes)
+        page.links(report)
+        page.conflicts(report.conflicts)
+        page.rejected(report)
+        page.lists(report)
+        page.close()
+        return page.text
+    }
+}
+
+/// The page being written, section by section.
+private struct Page {
+    var text = ""
+
+    mutating func line(_ html: String) {
+        text += html + "\n"
+    }
+
+    mutating func open(_ report: RunReport) {
+        line("<!DOCTYPE html>")
+        line("<html lang=\"en\">")
+        line("<head>")
+        line("<meta charset=\"utf-8\" />")
+        line("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\" />")
+        line("<title>wxmerge report</title>")
+        line("<style>\(Self.style)</style>")
+        line("</head>")
+        line("<body>")
+        line("<main>")
+        line("<header>")
+        line("<h1>wxmerge report</h1>")
+        line("<p class=\"meta\">Job <code>\(escape(report.job))</code> · started \(escape(report.startedAt))"
+             + " · finished \(escape(report.finishedAt)) (\(number(report.durationSeconds)) s) · wxmerge \(escape(report.version))</p>")
+        line("</header>")
+    }
+
+    mutating func close() {
+        line("</main>")
+        line("</body>")
+        line("</html>")
+    }
+
+    mutating func figures(_ report: RunReport) {
+        let totals = report.totals
+        let figures: [(String, String, String)] = [
+            ("records read", "\(totals.read)", ""),
+            ("accepted", "\(totals.accepted)", ""),
+            ("rejected", "\(totals.rejected)", totals.rejected > 0 ? " warn" : ""),
+            ("accounts before", "\(totals.accountsBefore)", ""),
+            ("users after", "\(totals.usersAfter)", ""),
+            ("merge ratio", MarkdownReport.fixed(totals.mergeRatio, 2), ""),
+        ]
+        line("<section class=\"figures\">")
+        for (label, value, kind) in figures {
+            let title = label == "merge ratio" ? " title=\"\(number(totals.mergeRatio)) accounts per user\"" : ""
+            line("<div class=\"figure\(kind)\"><span class=\"value\"\(title)>\(value)</span><span class=\"label\">\(label)</span></div>")
+        }
+        line("</section>")
+        let check = totals.balanced ? "holds" : "DOES NOT HOLD"
+        line("<p class=\"check\">read = accepted + rejected: \(totals.read) = \(totals.accepted) + \(totals.rejected) \(check).</p>")
+    }
+
+    mutating func changes(_ changes: Changes) {
+        section("Changes since the earlier run")
+        table(["", "users"], [
+            ["earlier users", "\(changes.earlierUsers)"], ["new", "\(changes.new)"], ["kept", "\(changes.kept)"],
+            ["merged (absorbed earlier users)", "\(changes.mergedCount)"], ["earlier ids now aliases", "\(changes.aliased)"],
+            ["split", "\(changes.splitCount)"], ["gone", "\(changes.goneCount)"],
+        ])
+        line("<p>Earlier users merged, split or gone: \(MarkdownReport.fixed(changes.changedPercent, 1)) %.</p>")
+        if !changes.merged.isEmpty {
+            table(["user", "earlier ids now aliases of it"], changes.merged.map { [code($0.userId), $0.aliases.map(code).joined(separator: " ")] }, raw: true)
+        }
+        if !changes.split.isEmpty {
+            table(["earlier user", "now in (the first keeps the id)"], changes.split.map { [code($0.earlierId), $0.parts.map(code).joined(separator: " ")] }, raw: true)
+        }
+        if !changes.gone.isEmpty {
+            line("<p>Gone: " + changes.gone.map(code).joined(separator: " ") + (changes.goneCount > changes.gone.count ? " …" : "") + "</p>")
+        }
+        endSection()
+    }
+
+    mutating func apps(_ report: RunReport) {
+        section("Apps")
+        table(["app", "appid", "type", "platform", "records", "with unionid", "users"], report.apps.map { app in
+            [escape(app.name ?? app.appid), code(app.appid), escape(app.type), escape(app.platform ?? "(none)"), "\(app.records)",
+             "\(app.withUnionid) <span title=\"\(number(app.unionidShare))\">(\(MarkdownReport.fixed(app.unionidShare * 100, 1)) %)</span>",
+             "\(app.users)"]
+        }, raw: true)
+        endSection()
+    }
+
+    /// Apps on both axes; each cell the users present in both apps, coloured by their
+    /// share of the row app's users.
+    mutating func heatmap(_ report: RunReport) {
+        section("App overlap")
+        let apps = report.apps
+        let cell = 64
+        let left = 190
+        let top = 120
+        let size = apps.count * cell
+        line("<p class=\"note\">Users present in both apps; colour by share of the row app's users. Hover for exact figures.</p>")
+        let width = left + size + 150
+        line("<div class=\"chart\"><svg class=\"heatmap\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(top + size + 10)\" viewBox=\"0 0 \(width) \(top + size + 10)\" role=\"img\" aria-label=\"app overlap matrix\">")
+        for (index, app) in apps.enumerated() {
+            let label = escape(app.name ?? app.appid)
+            let y = top + index * cell + cell / 2
+            line("<text class=\"axis\" x=\"\(left - 8)\" y=\"\(y - 2)\" text-anchor=\"end\">\(label)</text>")
+            line("<text class=\"axis type\" x=\"\(left - 8)\" y=\"\(y + 13)\" text-anchor=\"end\">\(escape(app.type))</text>")
+            let x = left + index * cell + cell / 2
+            line("<text class=\"axis\" transform=\"translate(\(x + 4),\(top - 8)) rotate(-40)\">\(label) <tspan class=\"type\">\(escape(app.type))</tspan></text>")
+        }
+        for (row, values) in report.overlap.enumerated() {
+            let rowUsers = max(values[row], 1)
+            for (column, value) in values.enumerated() {
+                let share = Double(value) / Double(rowUsers)
+                let x = left + column * cell
+                let y = top + row * cell
+                let title = "\(apps[row].name ?? apps[row].appid) and \(apps[column].name ?? apps[column].appid): \(value) users"
+                    + " (\(MarkdownReport.fixed(share * 100, 1)) % of \(apps[row].name ?? apps[row].appid))"
+                line("<g><title>\(escape(title))</title>"
+                     + "<rect class=\"cell\" x=\"\(x)\" y=\"\(y)\" width=\"\(cell - 2)\" height=\"\(cell - 2)\" fill=\"\(colour(share))\" />"
+                     + "<text class=\"count\(share > 0.55 ? " light" : "")\" x=\"\(x + cell / 2 - 1)\" y=\"\(y + cell / 2 + 4)\" text-anchor=\"middle\">\(value)</text></g>")
+            }
+        }
+        line("</svg></div>")
+        endSection()
+    }
+
+    /// Users per cluster size, on a log scale when the tail would vanish on a linear one.
+    mutating func histogram(_ sizes: [RunReport.SizeCount]) {
+        section("Cluster sizes")
+        guard let most = sizes.map(\.users).max(), most > 0 else {
+            line("<p>No users.</p>")
+            endSection()
+            return
+        }
+        let least = max(sizes.map(\.users).min() ?? 1, 1)
+        let isLog = most / least > 50
+        let bar = 56
+        let height = 220
+        let left = 60
+        let width = left + sizes.count * bar + 10
+        func scaled(_ users: Int) -> Int {
+            guard users > 0 else { return 0 }
+            if isLog { return max(2, Int(Double(height) * log10(Double(users) + 1) / log10(Double(most) + 1))) }
+            return max(2, height * users / most)
+        }
+        line("<p class=\"note\">Users by number of records\(isLog ? " (logarithmic scale)" : "").</p>")
+        line("<div class=\"chart\"><svg class=\"histogram\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height + 60)\" viewBox=\"0 0 \(width) \(height + 60)\" role=\"img\" aria-label=\"cluster size histogram\">")
+        line("<line class=\"baseline\" x1=\"\(left)\" y1=\"\(height + 20)\" x2=\"\(width - 10)\" y2=\"\(height + 20)\" />")
+        for (index, size) in sizes.enumerated() {
+            let h = scaled(size.users)
+            let x = left + index * bar + 4
+            line("<g><title>\(size.users) users with \(size.records) records</title>"
+                 + "<rect class=\"bar\" x=\"\(x)\" y=\"\(height + 20 - h)\" width=\"\(bar - 8)\" height=\"\(h)\" />"
+                 + "<text class=\"value\" x=\"\(x + (bar - 8) / 2)\" y=\"\(height + 16 - h)\" text-anchor=\"middle\">\(size.users)</text>"
+                 + "<text class=\"axis\" x=\"\(x + (bar - 8) / 2)\" y=\"\(height + 38)\" text-anchor=\"middle\">\(size.records)</text></g>")
+        }
+        line("<text class=\"axis\" x=\"\(left)\" y=\"\(height + 56)\">records per user</text>")
+        line("</svg></div>")
+        table(["records per user", "users"], sizes.map { ["\($0.records)", "\($0.users)"] })
+        endSection()
+    }
+
+    mutating func links(_ report: RunReport) {
+        section("Links per rule")
+        table(["rule", "links"], Rule.allCases.map { [$0.rawValue, "\(report.linksByRule[$0.rawValue] ?? 0)"] })
+        endSection()
+    }
+
+    mutating func conflicts(_ conflicts: RunReport.Conflicts) {
+        section("Conflicts")
+        if conflicts.count == 0 {
+            line("<p>None.</p>")
+        } else {
+            line("<p>\(conflicts.count) (refused \(conflicts.refused), kept \(conflicts.kept))"
+                 + (conflicts.count > conflicts.first.count ? "; the first \(conflicts.first.count):" : ":") + "</p>")
+            table(["rule", "key", "constraint", "resolution", "record a", "record b"], conflicts.first.map { conflict in
+                [escape(conflict.rule), code(conflict.key), escape(conflict.constraint), escape(conflict.resolution),
+                 record(conflict.recordA), record(conflict.recordB)]
+            }, raw: true)
+        }
+        endSection()
+    }
+
+    private func record(_ record: RunReport.RecordFacts) -> String {
+        "#\(record.recordId) \(code(record.appid + ":" + record.openid)) <span class=\"where\">\(escape(record.location))</span>"
+    }
+
+    mutating func rejected(_ report: RunReport) {
+        section("Rejected records")
+        if report.rejectedByReason.isEmpty {
+            line("<p>None.</p>")
+        } else {
+            table(["reason", "records"], report.rejectedByReason.map { [$0.reason, "\($0.count)"] })
+            let showsRaw = report.rejected.contains { $0.raw != nil }
+            line("<p>\(report.totals.rejected > report.rejected.count ? "The first \(report.rejected.count):" : "Each one:")</p>")
+            table(showsRaw ? ["where", "reason", "raw"] : ["where", "reason"], report.rejected.map { rejected in
+                let row = [escape(rejected.location), escape(rejected.reason)]
+                return showsRaw ? row + ["<pre>\(escape(rejected.raw ?? ""))</pre>"] : row
+            }, raw: true)
+        }
+        endSection()
+    }
+
+    mutating func lists(_ report: RunReport) {
+        section("Suggestions")
+        line(report.suggestions.count == 0 ? "<p>None.</p>" : "<p>\(report.suggestions.count)</p>")
+        endSection()
+        section("Generic identifiers")
+        if report.genericIdentifiers.isEmpty {
+            line("<p>None.</p>")
+        } else {
+            table(["value", "people"], report.genericIdentifiers.map { [$0.value, "\($0.people)"] })
+        }
+        endSection()
+        section("Migrations")
+        if report.migrations.isEmpty {
+            line("<p>None.</p>")
+        } else {
+            table(["from", "to", "mapped", "unmapped"], report.migrations.map { [$0.from, $0.to, "\($0.mapped)", "\($0.unmapped)"] })
+        }
+        endSection()
+        section("Warnings")
+        if report.warnings.isEmpty {
+            line("<p>None.</p>")
+        } else {
+            table(["warning", "records", "first seen"], report.warnings.map { [$0.message, "\($0.count)", $0.first] })
+        }
+        endSection()
+    }
+
+    // MARK: Pieces
+
+    mutating func section(_ title: String) {
+        line("<section>")
+        line("<h2>\(escape(title))</h2>")
+    }
+
+    mutating func endSection() {
+        line("</section>")
+    }
+
+    /// A table; cells are escaped unless `raw` (then the caller built them as markup).
+    mutating func table(_ header: [String], _ rows: [[String]], raw: Bool = false) {
+        line("<div class=\"table\"><table>")
+        line("<thead><tr>" + header.map { "<th>\(escape($0))</th>" }.joined() + "</tr></thead>")
+        line("<tbody>")
+        for row in rows {
+            line("<tr>" + row.map { "<td>\(raw ? $0 : escape($0))</td>" }.joined() + "</tr>")
+        }
+        line("</tbody></table></div>")
+    }
+
+    private func code(_ text: String) -> String { "<code>\(escape(text))</code>" }
+
+    /// A number as report.json writes it: integral values without a fraction.
+    private func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : "\(value)"
+    }
+
+    /// From a pale blue (0) to a deep blue (1).
+    private func colour(_ share: Double) -> String {
+        let t = min(max(share, 0), 1)
+        let from = (0xEE, 0xF3, 0xFA)
+        let to = (0x1F, 0x5F, 0xBF)
+        func mix(_ a: Int, _ b: Int) -> Int { Int((Double(a) + (Double(b) - Double(a)) * t).rounded()) }
+        let digits = Array("0123456789abcdef")
+        return "#" + [mix(from.0, to.0), mix(from.1, to.1), mix(from.2, to.2)].map { String([digits[$0 / 16], digits[$0 % 16]]) }.joined()
+    }
+
+    static let style = """
+        body{margin:0;font:15px/1.5 -apple-system,"Segoe UI","PingFang SC","Noto Sans CJK SC",sans-serif;color:#1b2733;background:#f7f9fc}\
+        main{max-width:1100px;margin:0 auto;padding:16px}\
+        h1{font-size:26px;margin:8px 0}h2{font-size:19px;margin:0 0 10px}\
+        .meta,.note,.where{color:#5b6b7b;font-size:13px}\
+        section{background:#fff;border:1px solid #dde4ee;border-radius:8px;padding:14px 16px;margin:14px 0;break-inside:avoid}\
+        .figures{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:10px;background:none;border:none;padding:0}\
+        .figure{background:#fff;border:1px solid #dde4ee;border-radius:8px;padding:12px 14px}\
+        .figure .value{display:block;font-size:30px;font-weight:600;color:#1f5fbf}\
+        .figure.warn .value{color:#b5531a}.figure .label{color:#5b6b7b}\
+        .check{color:#5b6b7b}\
+        .table{overflow-x:auto}table{border-collapse:collapse;width:100%;font-size:14px}\
+        th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #e6ebf2;vertical-align:top}\
+        th{background:#f0f4f9}code{font-size:12.5px;white-space:nowrap}pre{margin:0;white-space:pre-wrap;font-size:12px}\
+        .chart{overflow-x:auto}svg text{font-size:12px;fill:#1b2733}svg .type{fill:#6b7b8b;font-size:11px}\
+        svg .count{font-size:13px;font-weight:600}svg .light{fill:#fff}svg .value{font-size:10.5px;fill:#3b4b5b}svg .bar{fill:#1f5fbf}svg .baseline{stroke:#9aa8b8}\
+        @media (max-width:600px){main{padding:8px}.figure .value{font-size:22px}}\
+        @media print{body{background:#fff}section,.figure{border-color:#bbb}main{max-width:none}}
+        """
+}
+
+/// Text for HTML and XML: the five characters that could end a text or an attribute.
+private func escape(_ text: String) -> String {
+    var out = ""
+    out.reserveCapacity(text.count)
+    for character in text {
+        switch character {
+        case "&": out += "&amp;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        case "\"": out += "&quot;"
+        case "'": out += "&#39;"
+        default: out.append(character)
+        }
+    }
+    return out
+}
