@@ -126,8 +126,6 @@ public struct Job: Sendable {
     public var rules = Rules()
     public var migrations: [Migration] = []
     public var survivorship = Survivorship()
-    /// Where each setting that this version cannot carry out yet was written.
-    public var unsupported: [(setting: String, location: SourceLocation)] = []
 
     public init(path: String, folder: String, platforms: [Platform], apps: [App],
                 inputs: [(pattern: String, location: SourceLocation)]) {

@@ -11,6 +11,10 @@ public struct Reconciliation: Sendable {
     public var users: [User]
     public var links: [Link]
     public var conflicts: [Conflict]
+    /// Pairs of users a `suggest` rule would join, in the order found.
+    public var suggestions: [Suggestion]
+    /// Phones and emails that never link, in rule then key order.
+    public var genericIdentifiers: [GenericIdentifier]
     /// Every earlier id that lives on under a current user, sorted by the earlier id.
     public var aliases: [Alias]
     /// What changed against the earlier output; nil when there was none.
@@ -37,6 +41,10 @@ public struct Reconciliation: Sendable {
             return job.platforms[Int(record.platform)].id + ":" + (text(record.unionid) ?? "")
         case .legacyAccount:
             return sources[Int(record.source)] + ":" + (text(record.legacyID) ?? "")
+        case .phone:
+            return text(record.phoneKey) ?? ""
+        case .email:
+            return text(record.emailKey) ?? ""
         }
     }
 }
@@ -88,8 +96,15 @@ public struct Reconciler {
         return Reconciliation(
             records: records, arena: arena, sources: input.sources, files: input.files,
             userOf: userOf, users: users, links: state.links, conflicts: state.conflicts,
+            suggestions: Self.distinctPairs(state.suggestions, userOf: userOf), genericIdentifiers: state.genericIdentifiers,
             aliases: ids.aliases, changes: ids.changes, runID: earlier?.runID ?? 1,
             accounts: state.accounts)
+    }
+
+    /// Suggestions with each pair of users once per rule (two shared phones are one pair).
+    static func distinctPairs(_ suggestions: [Suggestion], userOf: [Int32]) -> [Suggestion] {
+        var seen = Set<[Int32]>()
+        return suggestions.filter { seen.insert([Int32($0.rule == .phone ? 0 : 1), userOf[Int($0.a)], userOf[Int($0.b)]]).inserted }
     }
 
     /// Rank of each string in byte order.
@@ -204,6 +219,8 @@ struct LinkState {
     var sets = UnionFind(count: 0)
     var links: [Link] = []
     var conflicts: [Conflict] = []
+    var suggestions: [Suggestion] = []
+    var genericIdentifiers: [GenericIdentifier] = []
     var accounts = 0
     /// The first record of each record's (appid, openid): an id for the openid.
     private var openidGroup: [Int32] = []
@@ -249,6 +266,79 @@ struct LinkState {
             for group in legacyKeys.groups {
                 link(.legacyAccount, records: group)
             }
+        }
+        linkByContact(records, text: text, rules: job.rules)
+    }
+
+    /// Rules 4 and 5, phone then email: generic values are found first (after rules 1 to
+    /// 3, over every normalised value), then the rules link or suggest.
+    private mutating func linkByContact(_ records: [Record], text: UnsafeBufferPointer<UInt8>, rules: Rules) {
+        let settings: [(rule: Rule, isOn: Bool, isSuggest: Bool)] = [
+            (.phone, rules.phone == .verified || rules.phone == .any, rules.phone == .suggest),
+            (.email, rules.email == .on, rules.email == .suggest),
+        ]
+        var pending: [(rule: Rule, groups: KeyGroups, isGeneric: [Bool], isSuggest: Bool)] = []
+        for (rule, isOn, isSuggest) in settings where isOn || isSuggest {
+            let groups = Self.keyGroups(records, text: text) { record in
+                let key = rule == .phone ? record.phoneKey : record.emailKey
+                return key.isMissing ? nil : (0, key)
+            }
+            var isGeneric: [Bool] = []
+            var roots: [Int32] = []
+            for group in groups.groups {
+                roots.removeAll(keepingCapacity: true)
+                for member in group { roots.append(sets.find(member)) }
+                let people = Set(roots).count
+                let first = group.first!
+                let key = records[Int(first)]
+                let isPlaceholder = rule == .phone
+                    ? Self.isPlaceholderPhone(key.phoneKey, text) : Self.isPlaceholderEmail(key.emailKey, text)
+                let generic = isPlaceholder || people > rules.genericLimit
+                if generic { genericIdentifiers.append(GenericIdentifier(rule: rule, record: first, people: people)) }
+                isGeneric.append(generic)
+            }
+            pending.append((rule, groups, isGeneric, isSuggest))
+        }
+        for (rule, groups, isGeneric, isSuggest) in pending where !isSuggest {
+            let verifiedOnly = rule == .phone && rules.phone == .verified
+            for (index, group) in groups.groups.enumerated() where !isGeneric[index] {
+                link(rule, records: verifiedOnly ? group.filter { records[Int($0)].fields.contains(.phoneVerified) } : Array(group))
+            }
+        }
+        for (rule, groups, isGeneric, isSuggest) in pending where isSuggest {
+            for (index, group) in groups.groups.enumerated() where !isGeneric[index] {
+                suggest(rule, records: group)
+            }
+        }
+    }
+
+    /// A Chinese mobile whose last 8 digits are one repeated digit (`+8613800000000`).
+    private static func isPlaceholderPhone(_ key: TextRef, _ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard key.length == 14 else { return false }
+        let bytes = UnsafeBufferPointer(rebasing: text[Int(key.offset)..<Int(key.offset) + 14])
+        guard bytes[0] == UInt8(ascii: "+"), bytes[1] == UInt8(ascii: "8"), bytes[2] == UInt8(ascii: "6") else { return false }
+        return bytes[6...].allSatisfy { $0 == bytes[6] }
+    }
+
+    /// An address at example.com, example.org or test.com.
+    private static func isPlaceholderEmail(_ key: TextRef, _ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        let bytes = Array(text[Int(key.offset)..<Int(key.offset) + Int(key.length)])
+        guard let at = bytes.lastIndex(of: UInt8(ascii: "@")) else { return false }
+        let domain = String(decoding: bytes[(at + 1)...], as: UTF8.self)
+        return ["example.com", "example.org", "test.com"].contains(domain)
+    }
+
+    /// Pairs each other user holding one key with the key's first user, unless a
+    /// constraint would refuse joining them; links nothing.
+    private mutating func suggest<Members: Collection<Int32>>(_ rule: Rule, records group: Members) {
+        guard let first = group.first else { return }
+        let firstRoot = sets.find(first)
+        var seen: Set<Int32> = [firstRoot]
+        for other in group.dropFirst() {
+            let root = sets.find(other)
+            guard seen.insert(root).inserted else { continue }
+            guard Self.merge(facts(ofRoot: firstRoot), facts(ofRoot: root)).1 == nil else { continue }
+            suggestions.append(Suggestion(rule: rule, a: first, b: other))
         }
     }
 

@@ -49,6 +49,13 @@ public struct Record: Sendable {
     public var openid: TextRef
     public var unionid: TextRef
     public var legacyID: TextRef
+    /// The phone as E.164 and the email trimmed and lowercased, when they could be
+    /// normalised: the phone and email rules' keys.
+    public var phoneKey = TextRef.missing
+    public var emailKey = TextRef.missing
+    /// For a record rewritten by a migration: its app and openid as exported.
+    public var originalApp: Int32 = -1
+    public var originalOpenID = TextRef.missing
     /// Unix seconds, or `Record.noTime`.
     public var createdAt: Int64
     public var updatedAt: Int64

@@ -6,6 +6,13 @@ public enum Rule: String, Sendable, CaseIterable, Codable, Comparable {
     case unionid
     /// Same (source, legacy_id): the same user row of one legacy system.
     case legacyAccount = "legacy_account"
+    /// Same phone (E.164): verified ones only, or any, as `rules.phone` says.
+    case phone
+    /// Same email, trimmed and lowercased.
+    case email
+
+    /// Whether the rule's keys are personal data, masked in reports and messages.
+    public var isPersonal: Bool { self == .phone || self == .email }
 
     public static func < (lhs: Rule, rhs: Rule) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
@@ -29,6 +36,36 @@ public struct Link: Sendable, Equatable {
         self.rule = rule
         self.a = a
         self.b = b
+    }
+}
+
+/// A pair of users that a `suggest` rule would join, for a person to review. Records are
+/// the first record of each user holding the key.
+public struct Suggestion: Sendable, Equatable {
+    public var rule: Rule
+    public var a: Int32
+    public var b: Int32
+
+    public init(rule: Rule, a: Int32, b: Int32) {
+        self.rule = rule
+        self.a = a
+        self.b = b
+    }
+}
+
+/// A phone or email that never links: on more than `generic_limit` people after rules
+/// 1 to 3, or a placeholder (SPEC §3, "Generic identifiers").
+public struct GenericIdentifier: Sendable, Equatable {
+    public var rule: Rule
+    /// A record holding the value, for its text.
+    public var record: Int32
+    /// How many people (users after rules 1 to 3) hold it.
+    public var people: Int
+
+    public init(rule: Rule, record: Int32, people: Int) {
+        self.rule = rule
+        self.record = record
+        self.people = people
     }
 }
 

@@ -72,18 +72,24 @@ public struct RunReport: Codable, Sendable {
         public var first: String
     }
 
+    public struct SuggestionFacts: Codable, Sendable, Equatable {
+        public var rule: String
+        /// The shared phone or email, masked unless `--show-values`.
+        public var key: String
+        public var userA: String
+        public var userB: String
+    }
+
     public struct Suggestions: Codable, Sendable, Equatable {
         public var count: Int
+        /// The first 50.
+        public var first: [SuggestionFacts]
     }
 
-    public struct MigrationFacts: Codable, Sendable, Equatable {
-        public var from: String
-        public var to: String
-        public var mapped: Int
-        public var unmapped: Int
-    }
 
-    public struct GenericIdentifier: Codable, Sendable, Equatable {
+    public struct GenericFacts: Codable, Sendable, Equatable {
+        public var rule: String
+        /// Masked unless `--show-values`.
         public var value: String
         public var people: Int
     }
@@ -104,8 +110,8 @@ public struct RunReport: Codable, Sendable {
     public var linksByRule: [String: Int]
     public var conflicts: Conflicts
     public var suggestions: Suggestions
-    public var genericIdentifiers: [GenericIdentifier]
-    public var migrations: [MigrationFacts]
+    public var genericIdentifiers: [GenericFacts]
+    public var migrations: [Migrator.Counts]
     /// Users by number of records, smallest size first.
     public var clusterSizes: [SizeCount]
     /// What changed against the earlier output; absent when there was none.
@@ -121,7 +127,7 @@ public struct RunReport: Codable, Sendable {
     }
 
     public init(job: Job, result: Reconciliation, read: Int, rejections: [Rejection],
-                warnings: [WarningTally], version: String, startedAt: String, finishedAt: String,
+                warnings: [WarningTally], migrations: [Migrator.Counts] = [], version: String, startedAt: String, finishedAt: String,
                 durationSeconds: Double, privacy: Privacy) {
         self.version = version
         self.job = job.path
@@ -201,15 +207,27 @@ public struct RunReport: Codable, Sendable {
             refused: result.conflicts.count { $0.resolution == .refused },
             kept: result.conflicts.count { $0.resolution == .kept },
             first: result.conflicts.prefix(Self.listLimit).map { conflict in
-                ConflictFacts(rule: conflict.rule.rawValue,
-                              key: result.key(of: conflict.rule, record: conflict.a, in: job),
+                let key = result.key(of: conflict.rule, record: conflict.a, in: job)
+                return ConflictFacts(rule: conflict.rule.rawValue,
+                              key: conflict.rule.isPersonal ? privacy.mask(key) : key,
                               constraint: conflict.constraint.rawValue,
                               resolution: conflict.resolution.rawValue,
                               recordA: facts(conflict.a), recordB: facts(conflict.b))
             })
         changes = result.changes
-        suggestions = Suggestions(count: 0)
-        genericIdentifiers = []
-        migrations = []
+        suggestions = Suggestions(
+            count: result.suggestions.count,
+            first: result.suggestions.prefix(Self.listLimit).map { suggestion in
+                SuggestionFacts(rule: suggestion.rule.rawValue,
+                                key: privacy.mask(result.key(of: suggestion.rule, record: suggestion.a, in: job)),
+                                userA: result.users[Int(result.userOf[Int(suggestion.a)])].id.text,
+                                userB: result.users[Int(result.userOf[Int(suggestion.b)])].id.text)
+            })
+        genericIdentifiers = result.genericIdentifiers.map { generic in
+            GenericFacts(rule: generic.rule.rawValue,
+                         value: privacy.mask(result.key(of: generic.rule, record: generic.record, in: job)),
+                         people: generic.people)
+        }
+        self.migrations = migrations
     }
 }

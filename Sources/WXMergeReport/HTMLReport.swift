@@ -225,20 +225,29 @@ private struct Page {
 
     mutating func lists(_ report: RunReport) {
         section("Suggestions")
-        line(report.suggestions.count == 0 ? "<p>None.</p>" : "<p>\(report.suggestions.count)</p>")
+        if report.suggestions.count == 0 {
+            line("<p>None.</p>")
+        } else {
+            line("<p>\(report.suggestions.count) pairs of users to review"
+                 + (report.suggestions.count > report.suggestions.first.count ? "; the first \(report.suggestions.first.count):" : ":") + "</p>")
+            table(["rule", "shared value", "user a", "user b"], report.suggestions.first.map {
+                [escape($0.rule), code($0.key), code($0.userA), code($0.userB)]
+            }, raw: true)
+        }
         endSection()
         section("Generic identifiers")
         if report.genericIdentifiers.isEmpty {
             line("<p>None.</p>")
         } else {
-            table(["value", "people"], report.genericIdentifiers.map { [$0.value, "\($0.people)"] })
+            table(["rule", "value", "people"], report.genericIdentifiers.map { [escape($0.rule), code($0.value), "\($0.people)"] }, raw: true)
         }
         endSection()
         section("Migrations")
         if report.migrations.isEmpty {
             line("<p>None.</p>")
         } else {
-            table(["from", "to", "mapped", "unmapped"], report.migrations.map { [$0.from, $0.to, "\($0.mapped)", "\($0.unmapped)"] })
+            table(["from", "to", "records mapped", "records unmapped", "map items with errors"],
+                  report.migrations.map { [$0.from, $0.to, "\($0.mapped)", "\($0.unmapped)", "\($0.erroredItems)"] })
         }
         endSection()
         section("Warnings")

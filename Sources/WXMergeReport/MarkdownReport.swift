@@ -103,14 +103,23 @@ public enum MarkdownReport {
         out.append("")
         out.append("## Suggestions")
         out.append("")
-        out.append(report.suggestions.count == 0 ? "None." : "\(report.suggestions.count)")
+        if report.suggestions.count == 0 {
+            out.append("None.")
+        } else {
+            out.append("\(report.suggestions.count) pairs of users to review"
+                       + (report.suggestions.count > report.suggestions.first.count ? "; the first \(report.suggestions.first.count):" : ":"))
+            out.append("")
+            out += table(["rule", "shared value", "user a", "user b"], report.suggestions.first.map {
+                [$0.rule, "`\($0.key)`", "`\($0.userA)`", "`\($0.userB)`"]
+            })
+        }
         out.append("")
         out.append("## Generic identifiers")
         out.append("")
         if report.genericIdentifiers.isEmpty {
             out.append("None.")
         } else {
-            out += table(["value", "people"], report.genericIdentifiers.map { [$0.value, "\($0.people)"] })
+            out += table(["rule", "value", "people"], report.genericIdentifiers.map { [$0.rule, "`\($0.value)`", "\($0.people)"] })
         }
         out.append("")
         out.append("## Migrations")
@@ -118,8 +127,8 @@ public enum MarkdownReport {
         if report.migrations.isEmpty {
             out.append("None.")
         } else {
-            out += table(["from", "to", "mapped", "unmapped"],
-                         report.migrations.map { [$0.from, $0.to, "\($0.mapped)", "\($0.unmapped)"] })
+            out += table(["from", "to", "records mapped", "records unmapped", "map items with errors"],
+                         report.migrations.map { ["`\($0.from)`", "`\($0.to)`", "\($0.mapped)", "\($0.unmapped)", "\($0.erroredItems)"] })
         }
 
         out.append("")

@@ -48,6 +48,7 @@ public struct SQLiteWriter {
                     try Self.writeConflicts(db, result, job: job)
                     try Self.writeRejected(db, rejections)
                     try Self.writeAliases(db, result.aliases)
+                    try Self.writeSuggestions(db, result, ids: ids, job: job)
                     for earlier in earlierRuns {
                         try db.execute(sql: "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
                                        arguments: StatementArguments(earlier.values))
@@ -77,7 +78,7 @@ public struct SQLiteWriter {
     private static func writeRecords(_ db: Database, _ result: Reconciliation, ids: UserIDTexts,
                                      job: Job, spools: [PayloadSpool]) throws {
         let statement = try db.makeStatement(sql: """
-            INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)
+            INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let row = RowBinder(statement.sqliteStatement)
         let appids = job.apps.map(\.appid)
@@ -108,6 +109,8 @@ public struct SQLiteWriter {
                 row.time(16, record.updatedAt)
                 row.text(18, result.files[Int(record.file)])
                 row.int(19, Int64(record.line))
+                row.text(20, record.originalApp >= 0 ? appids[Int(record.originalApp)] : nil)
+                row.text(21, arena, record.originalOpenID)
                 try row.step()
             }
         }
@@ -153,6 +156,18 @@ public struct SQLiteWriter {
                 Int64(conflict.a) + 1, Int64(conflict.b) + 1,
                 conflict.constraint.rawValue, conflict.resolution.rawValue,
             ])
+        }
+    }
+
+    private static func writeSuggestions(_ db: Database, _ result: Reconciliation, ids: UserIDTexts, job: Job) throws {
+        let statement = try db.makeStatement(sql: "INSERT INTO suggestions VALUES (?, ?, ?, ?)")
+        let row = RowBinder(statement.sqliteStatement)
+        for suggestion in result.suggestions {
+            row.text(1, suggestion.rule.rawValue)
+            row.text(2, result.key(of: suggestion.rule, record: suggestion.a, in: job))
+            ids.bind(row, 3, user: result.userOf[Int(suggestion.a)])
+            ids.bind(row, 4, user: result.userOf[Int(suggestion.b)])
+            try row.step()
         }
     }
 

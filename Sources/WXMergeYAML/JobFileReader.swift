@@ -245,12 +245,6 @@ private struct Validator {
                 error(mark, JobMessage.invalidValue("generic_limit", text, expected: "a whole number of at least 1"))
             }
         }
-        if job.rules.phone != .off, let node = fields["phone"] {
-            job.unsupported.append(("rules.phone: \(job.rules.phone.rawValue)", location(node.mark)))
-        }
-        if job.rules.email != .off, let node = fields["email"] {
-            job.unsupported.append(("rules.email: \(job.rules.email.rawValue)", location(node.mark)))
-        }
     }
 
     mutating func readMigrations(_ node: YAMLNode, into job: inout Job) {
@@ -272,7 +266,6 @@ private struct Validator {
             if fields["openid_map"] == nil { error(item.mark, JobMessage.missingKey("openid_map", in: "migrations")) }
             if ends.count == 2, let (path, _) = map {
                 job.migrations.append(Migration(from: ends[0], to: ends[1], openidMap: path, location: location(item.mark)))
-                job.unsupported.append(("migrations", location(item.mark)))
             }
         }
     }

@@ -37,9 +37,6 @@ public enum JobMessage {
     public static func unknownField(_ field: String) -> String {
         "unknown survivorship field '\(field)'; expected nickname, avatar_url, phone or email"
     }
-    public static func notSupportedYet(_ setting: String) -> String {
-        "\(setting) is not supported by this version of wxmerge yet"
-    }
     public static func cannotRead(_ path: String, _ reason: String) -> String { "cannot read job file '\(path)': \(reason)" }
 }
 

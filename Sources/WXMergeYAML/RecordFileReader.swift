@@ -341,11 +341,13 @@ final class RecordFileReader {
 
     private func accept(start: Mark, end: Mark) throws {
         let location = start
-        func ref(_ field: Field) -> TextRef {
-            guard let bytes = value(field) else { return .missing }
+        func store(_ bytes: [UInt8]) -> TextRef {
             let offset = UInt32(result.arena.count)
             result.arena.append(contentsOf: bytes)
             return TextRef(offset: offset, length: UInt32(bytes.count))
+        }
+        func ref(_ field: Field) -> TextRef {
+            value(field).map(store) ?? .missing
         }
         func time(_ field: Field) -> Int64 {
             guard let bytes = value(field), !bytes.withUnsafeBufferPointer({ Normalization.isBlank($0) }) else {
@@ -366,16 +368,23 @@ final class RecordFileReader {
         let nickname = nonBlank(.nickname)
         let avatar = nonBlank(.avatarURL)
         var phone = nonBlank(.phone)
+        var phoneKey = TextRef.missing
         if let written = phone {
             if let e164 = written.withUnsafeBufferPointer({ Normalization.phone($0) }) {
                 phone = e164
+                phoneKey = store(e164)
             } else {
                 warn(RecordMessage.phoneNotNormalised, at: location)
             }
         }
         let email = nonBlank(.email)
-        if let email, Normalization.email(String(decoding: email, as: UTF8.self)) == nil {
-            warn(RecordMessage.emailNotNormalised, at: location)
+        var emailKey = TextRef.missing
+        if let email {
+            if let normalised = Normalization.email(String(decoding: email, as: UTF8.self)) {
+                emailKey = store(Array(normalised.utf8))
+            } else {
+                warn(RecordMessage.emailNotNormalised, at: location)
+            }
         }
         if nickname != nil { fields.insert(.nickname) }
         if avatar != nil { fields.insert(.avatarURL) }
@@ -400,12 +409,14 @@ final class RecordFileReader {
         if let name = value(.source), !name.withUnsafeBufferPointer({ Normalization.isMissingID($0) }) {
             source = sourceID(String(decoding: name, as: UTF8.self))
         }
-        let record = Record(
+        var record = Record(
             app: app, platform: platform, source: source,
             openid: ref(.openid), unionid: ref(.unionid), legacyID: ref(.legacyID),
             createdAt: time(.createdAt), updatedAt: time(.updatedAt),
             file: fileIndex, ordinal: Int32(result.read - 1), line: Int32(start.line + 1),
             fields: fields, payload: payload)
+        record.phoneKey = phoneKey
+        record.emailKey = emailKey
         result.records.append(record)
         document.spans.append((start, end))
     }

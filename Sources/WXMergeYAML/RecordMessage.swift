@@ -18,6 +18,9 @@ public enum RecordMessage {
     public static let recordsNotASequence = "'records' must be a sequence"
     public static func defaultNotAScalar(_ key: String) -> String { "'\(key)' must be a single value" }
     public static let aliasesNotSupported = "aliases are not supported in record files"
+    public static let openIDMapShape =
+        "an openid_map must be a sequence of {ori_openid, new_openid, err_msg} items or a mapping with 'result_list:'"
+    public static func missingOpenIDMap(_ path: String) -> String { "openid_map '\(path)' does not exist" }
 
     // Rejections.
     public static let notAMapping = "record is not a mapping"

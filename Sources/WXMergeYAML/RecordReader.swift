@@ -107,6 +107,8 @@ public struct RecordReader {
                 record.openid = rebase(record.openid)
                 record.unionid = rebase(record.unionid)
                 record.legacyID = rebase(record.legacyID)
+                record.phoneKey = rebase(record.phoneKey)
+                record.emailKey = rebase(record.emailKey)
                 result.records.records.append(record)
             }
             var rejections = part.rejections

@@ -22,10 +22,16 @@ struct Pipeline {
         let started = Date()
         var timings = PhaseTimings()
         let (job, configSHA256) = try JobFileReader().read(path: options.job)
-        if let (setting, location) = job.unsupported.first {
-            throw RunFailure(exitCode: RunFailure.badJobFile, [.error(at: location, JobMessage.notSupportedYet(setting))])
-        }
         let files = try InputFile.resolve(job)
+        let maps = try job.migrations.map { migration in
+            let path = Self.path(migration.openidMap, in: job.folder)
+            guard access(path, F_OK) == 0 else {
+                throw RunFailure(exitCode: RunFailure.missingInput,
+                                 [.error(at: migration.location, RecordMessage.missingOpenIDMap(migration.openidMap))])
+            }
+            let map = try OpenIDMapReader().read(path: path, displayPath: migration.openidMap)
+            return (newOpenID: map.newOpenID, erroredItems: map.erroredItems)
+        }
         let publisher = OutputPublisher(
             databasePath: options.database ?? Self.path(job.database, in: job.folder),
             reportPrefix: options.report ?? Self.path(job.report, in: job.folder))
@@ -58,6 +64,7 @@ struct Pipeline {
                 ? [.error(at: nil, CLIMessage.moreRejections(input.rejections.count - 20))] : []))
         }
 
+        let migrations = Migrator(job: job).apply(&input.records, maps: maps)
         let earlierRuns = earlier?.runs ?? []
         let result = Reconciler(job: job).reconcile(&input.records, earlier: earlier?.state)
         earlier = nil
@@ -65,7 +72,7 @@ struct Pipeline {
         let privacy = Privacy(showsValues: options.showValues)
         func report(finished: Date) -> RunReport {
             RunReport(job: job, result: result, read: input.read, rejections: input.rejections,
-                      warnings: input.warnings, version: WXMerge.version,
+                      warnings: input.warnings, migrations: migrations, version: WXMerge.version,
                       startedAt: Self.timestamp(started), finishedAt: Self.timestamp(finished),
                       durationSeconds: finished.timeIntervalSince(started), privacy: privacy)
         }

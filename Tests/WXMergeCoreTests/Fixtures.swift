@@ -32,7 +32,8 @@ struct Fixture {
     @discardableResult
     mutating func add(app: Int, openid: String, unionid: String? = nil, source: String = "mp",
                       legacy: String? = nil, created: Int64 = Record.noTime, updated: Int64 = Record.noTime,
-                      fields: FieldMask = [.nickname], file: Int32 = 0, platform: Int32? = nil) -> Int {
+                      fields: FieldMask = [.nickname], file: Int32 = 0, platform: Int32? = nil,
+                      phone: String? = nil, verified: Bool = false, email: String? = nil) -> Int {
         let record = Record(
             app: Int32(app - 1),
             platform: platform ?? job.apps[app - 1].platform.map(Int32.init) ?? -1,
@@ -41,7 +42,13 @@ struct Fixture {
             createdAt: created, updatedAt: updated, file: file, ordinal: Int32(set.records.count),
             line: Int32(set.records.count + 1), fields: fields,
             payload: PayloadRef(spool: 0, offset: UInt64(set.records.count), length: 0))
-        set.records.append(record)
+        var withContacts = record
+        withContacts.phoneKey = text(phone)
+        withContacts.emailKey = text(email)
+        if phone != nil { withContacts.fields.insert(.phone) }
+        if verified { withContacts.fields.insert(.phoneVerified) }
+        if email != nil { withContacts.fields.insert(.email) }
+        set.records.append(withContacts)
         return set.records.count - 1
     }
 

@@ -13,7 +13,6 @@ import WXMergeYAML
         #expect(job.survivorship.defaultPolicy == .mostRecent)
         #expect(job.survivorship.appPriority == [.mobile, .miniProgram, .website, .officialAccount, .miniGame])
         #expect(job.apps.map(\.platform) == [0, 0, nil])
-        #expect(job.unsupported.isEmpty)
     }
 
     @Test func everySettingIsRead() throws {
@@ -89,10 +88,22 @@ import WXMergeYAML
         #expect(stopped.exitCode == 66)
     }
 
-    @Test func settingsOfLaterVersionsAreParsedAndMarkedUnsupported() throws {
+    @Test func contactRulesAndMigrationsAreRead() throws {
         let workspace = Workspace()
-        let job = try workspace.job(Workspace.standardJob + "\nrules:\n  phone: verified\n  email: suggest\n")
-        #expect(job.unsupported.map(\.setting) == ["rules.phone: verified", "rules.email: suggest"])
+        let job = try workspace.job(Workspace.standardJob + """
+
+            rules:
+              phone: verified
+              email: suggest
+            migrations:
+              - from: wx0000000000000003
+                to: wx0000000000000002
+                openid_map: maps/oa.json
+            """)
+        #expect(job.rules.phone == .verified)
+        #expect(job.rules.email == .suggest)
+        #expect(job.migrations.map { [$0.from, $0.to] } == [[2, 1]])
+        #expect(job.migrations.first?.openidMap == "maps/oa.json")
     }
 
     @Test func inputsAreExpandedSortedAndReadOnce() throws {

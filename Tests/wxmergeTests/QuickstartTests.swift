@@ -108,12 +108,13 @@ import Testing
         #expect(run.stderr.hasPrefix("wxmerge.yaml:10:11: error: unknown app type 'site'"))
     }
 
-    @Test func aSettingOfALaterVersionExits78() throws {
+    @Test func aMissingOpenIDMapExits66NamingTheEntry() throws {
         let example = try ExampleCopy()
-        try example.write("wxmerge.yaml", try example.read("wxmerge.yaml") + "rules:\n  phone: verified\n")
+        try example.write("wxmerge.yaml", try example.read("wxmerge.yaml")
+            + "migrations:\n  - from: wx5e900be284d15942\n    to: wx38604b8e0a1b2c3d\n    openid_map: maps/none.yaml\n")
         let run = try example.run("run")
-        #expect(run.status == 78)
-        #expect(run.stderr == "wxmerge.yaml:22:10: error: rules.phone: verified is not supported by this version of wxmerge yet\n")
+        #expect(run.status == 66)
+        #expect(run.stderr == "wxmerge.yaml:22:5: error: openid_map 'maps/none.yaml' does not exist\n")
     }
 
     @Test func aMissingInputExits66NamingTheEntry() throws {
