@@ -23,3 +23,7 @@ extension StoreMessage {
         "'\(path)' has schema version \(version), which this wxmerge does not read (it reads \(Schema.version)); it was left as it is"
     }
 }
+
+extension StoreMessage {
+    static func noDatabase(_ path: String) -> String { "no database at '\(path)'" }
+}

@@ -170,6 +170,7 @@ enum TwoDecimals {
 
 enum CLIMessage {
     static func moreRejections(_ count: Int) -> String { "and \(count) more rejected records" }
+    static func notFound(_ key: String, _ database: String) -> String { "no user in '\(database)' holds '\(key)'" }
     static func failOn(_ condition: String, _ count: Int) -> String { "--fail-on \(condition): \(count) found" }
     static func changesOver(_ limit: Double, _ changes: Changes) -> String {
         "--fail-on changes-over \(limit): \(TwoDecimals.format(changes.changedPercent)) % of \(changes.earlierUsers) "

@@ -92,6 +92,10 @@ import Glibc
         let merged = try #require((try json(example)["changes"] as? [String: Any])?["merged"] as? [[String: Any]])
         #expect(merged.first?["user_id"] as? String == webID)
         #expect(merged.first?["aliases"] as? [String] == [miniID])
+        // The old id still leads somewhere.
+        let explained = try example.run("explain", miniID)
+        #expect(explained.stdout.hasPrefix("user \(webID)"))
+        #expect(explained.stdout.contains("also known as \(miniID)"))
 
         // Night 3: the export is corrected (the legacy id was wrong): the website record splits off.
         try example.write("exports/mobile.yaml", mobileExport(legacyID: nil))

@@ -1,0 +1,42 @@
+import ArgumentParser
+import WXMergeCore
+import WXMergeReport
+import WXMergeStore
+import WXMergeYAML
+
+struct ExplainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain",
+        abstract: "Show a user: its fields and where they came from, its records, the links that joined them."
+    )
+
+    @Option(name: .customLong("database"), help: ArgumentHelp("The output database (default: the one of ./wxmerge.yaml).", valueName: "DB"))
+    var database: String?
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    @Flag(help: "Show personal values (phones, emails) unmasked.")
+    var showValues = false
+
+    @Argument(help: "A user id, appid:openid, or a unionid.")
+    var key: String
+
+    func run() throws {
+        do {
+            let path = try database ?? {
+                let (job, _) = try JobFileReader().read(path: JobOptions.defaultJob)
+                return Pipeline.path(job.database, in: job.folder)
+            }()
+            let explanation = try ExplanationReader(privacy: Privacy(showsValues: showValues)).explain(key, database: path)
+            guard !explanation.users.isEmpty else {
+                Console.error(.error(at: nil, CLIMessage.notFound(key, path)))
+                throw ExitCode(1)
+            }
+            print(json ? try ExplanationText.json(explanation) : ExplanationText.render(explanation), terminator: "")
+        } catch let failure as RunFailure {
+            for diagnostic in failure.diagnostics { Console.error(diagnostic) }
+            throw ExitCode(failure.exitCode)
+        }
+    }
+}
