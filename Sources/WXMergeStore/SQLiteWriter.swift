@@ -78,7 +78,7 @@ public struct SQLiteWriter {
     private static func writeRecords(_ db: Database, _ result: Reconciliation, ids: UserIDTexts,
                                      job: Job, spools: [PayloadSpool]) throws {
         let statement = try db.makeStatement(sql: """
-            INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let row = RowBinder(statement.sqliteStatement)
         let appids = job.apps.map(\.appid)
@@ -111,6 +111,7 @@ public struct SQLiteWriter {
                 row.int(19, Int64(record.line))
                 row.text(20, record.originalApp >= 0 ? appids[Int(record.originalApp)] : nil)
                 row.text(21, arena, record.originalOpenID)
+                row.int(22, Int64(record.ordinal))
                 try row.step()
             }
         }

@@ -33,7 +33,8 @@ public enum Schema {
                 file TEXT NOT NULL,
                 line INTEGER NOT NULL,
                 original_appid TEXT,
-                original_openid TEXT
+                original_openid TEXT,
+                position INTEGER NOT NULL
             );
             CREATE TABLE user_rows (
                 user_id TEXT PRIMARY KEY,

@@ -170,6 +170,8 @@ enum TwoDecimals {
 
 enum CLIMessage {
     static func moreRejections(_ count: Int) -> String { "and \(count) more rejected records" }
+    static func cannotReadTruth(_ path: String) -> String { "cannot read the truth file '\(path)'" }
+    static let truthLine = "a truth line must be file,index,person"
     static func notFound(_ key: String, _ database: String) -> String { "no user in '\(database)' holds '\(key)'" }
     static func failOn(_ condition: String, _ count: Int) -> String { "--fail-on \(condition): \(count) found" }
     static func changesOver(_ limit: Double, _ changes: Changes) -> String {

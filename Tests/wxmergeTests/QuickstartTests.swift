@@ -63,6 +63,28 @@ import Testing
         #expect(leftovers.isEmpty)
     }
 
+    @Test func scoreComparesTheUsersWithATruth() throws {
+        let example = try ExampleCopy()
+        #expect(try example.run("run", "--quiet").status == 0)
+        try example.write("truth.csv", """
+            file,index,person
+            exports/mini_program.yaml,0,zhang
+            exports/mini_program.yaml,1,li
+            exports/mini_program.yaml,2,visitor
+            exports/website.yaml,0,zhang
+            exports/website.yaml,1,li
+
+            """)
+        let score = try example.run("score", "--truth", "truth.csv")
+        #expect(score.status == 0, "\(score.stderr)")
+        #expect(score.stdout == """
+            records scored: 3
+            true pairs: 1, merged pairs: 1, correct: 1
+            precision 1.0000  recall 1.0000  F1 1.0000  recall ceiling 1.0000
+
+            """)
+    }
+
     @Test func checkWritesNothing() throws {
         let example = try ExampleCopy()
         let check = try example.run("check")

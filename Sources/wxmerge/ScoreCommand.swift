@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import WXMergeCore
+import WXMergeStore
+import WXMergeYAML
+
+struct ScoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "score",
+        abstract: "Score a merged database against a truth file: pairwise precision, recall, F1 and the recall ceiling."
+    )
+
+    @Option(help: ArgumentHelp("The truth: a CSV with the header file,index,person (as generated jobs have).", valueName: "CSV"))
+    var truth: String
+
+    @Option(name: .customLong("database"), help: ArgumentHelp("The database to score (default: the job's).", valueName: "DB"))
+    var database: String?
+
+    @Argument(help: "The job file, whose rules decide the ceiling.")
+    var job = JobOptions.defaultJob
+
+    func run() throws {
+        do {
+            let (job, _) = try JobFileReader().read(path: job)
+            let path = database ?? Pipeline.path(job.database, in: job.folder)
+            let items = try ScoreReader(rules: job.rules).items(database: path, truth: try Self.readTruth(truth))
+            let score = PairwiseScore(items)
+            print("""
+                records scored: \(score.records)
+                true pairs: \(score.truePairs), merged pairs: \(score.predictedPairs), correct: \(score.correctPairs)
+                precision \(Self.format(score.precision))  recall \(Self.format(score.recall))  F1 \(Self.format(score.f1))  recall ceiling \(Self.format(score.ceiling))
+                """)
+        } catch let failure as RunFailure {
+            for diagnostic in failure.diagnostics { Console.error(diagnostic) }
+            throw ExitCode(failure.exitCode)
+        }
+    }
+
+    /// `file,index` -> person number.
+    static func readTruth(_ path: String) throws -> [String: Int32] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RunFailure(exitCode: RunFailure.missingInput, [.error(at: nil, CLIMessage.cannotReadTruth(path))])
+        }
+        var people: [Substring: Int32] = [:]
+        var truth: [String: Int32] = [:]
+        let text = String(decoding: data, as: UTF8.self)
+        for (number, line) in text.split(separator: "\n").enumerated() where number > 0 {
+            guard let comma = line.lastIndex(of: ",") else {
+                throw RunFailure(exitCode: RunFailure.dataError,
+                                 [.error(at: SourceLocation(file: path, line: number + 1, column: 1), CLIMessage.truthLine)])
+            }
+            let person = line[line.index(after: comma)...]
+            let id = people[person] ?? Int32(people.count)
+            people[person] = id
+            truth[String(line[..<comma])] = id
+        }
+        return truth
+    }
+
+    static func format(_ value: Double) -> String {
+        let units = Int((value * 10_000).rounded())
+        let fraction = String(units % 10_000)
+        return "\(units / 10_000)." + String(repeating: "0", count: 4 - fraction.count) + fraction
+    }
+}
