@@ -155,3 +155,19 @@ import Foundation
 enum FileManagerShim {
     static func remove(_ path: String) throws { try FileManager.default.removeItem(atPath: path) }
 }
+
+@Suite struct PlatformOverrideTests {
+    @Test func aDocumentOrRecordPlatformScopesItsUnionIDs() throws {
+        let result = try Workspace().read(["old.yaml": """
+            appid: wx0000000000000002
+            platform: beta
+            records:
+              - { openid: o1, unionid: u1 }
+              - { openid: o2, unionid: u2, platform: acme }
+            ---
+            - { openid: o3, unionid: u3, appid: wx0000000000000003, platform: beta }
+            """])
+        #expect(result.records.records.map(\.platform) == [1, 0, 1])
+        #expect(result.warnings.isEmpty)
+    }
+}

@@ -1,3 +1,4 @@
+import GRDB
 import Foundation
 import Testing
 
@@ -69,5 +70,28 @@ import Testing
         #expect((user["links"] as? [[String: Any]])?.count == 2)
         let phone = (user["fields"] as? [[String: Any]])?.first { $0["field"] as? String == "phone" }
         #expect(phone?["value"] as? String == "+8613800138000")
+    }
+}
+
+@Suite struct SuggestionTests {
+    @Test func aSuggestRuleFillsTheSuggestionsTableAndTheReportAndMergesNothing() throws {
+        let example = try ExampleCopy()
+        try example.write("wxmerge.yaml", try example.read("wxmerge.yaml") + "rules:\n  phone: suggest\n")
+        try example.write("exports/website.yaml", try example.read("exports/website.yaml") + """
+              - openid: oWebLiSiAbCdEfGhIjKlMnOpQr
+                phone: 139-0013-9000
+
+            """)
+        #expect(try example.run("run", "--quiet").status == 0)
+        let queue = try DatabaseQueue(path: example.folder + "/out/merged.db")
+        let rows = try queue.read { try Row.fetchAll($0, sql: "SELECT * FROM suggestions") }
+        #expect(rows.count == 1)
+        #expect(rows.first?["rule"] as String? == "phone")
+        #expect(rows.first?["key"] as String? == "+8613900139000")
+        #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM users") } == 3)
+        let report = try example.read("out/report.md")
+        #expect(report.contains("1 pairs of users to review:"))
+        #expect(report.contains("| phone | `…9000` |"))
+        #expect(!report.contains("+8613900139000"))
     }
 }
