@@ -222,3 +222,29 @@ import Glibc
         #expect(try FileManager.default.contentsOfDirectory(atPath: mountPoint).filter { $0.hasPrefix(".") }.isEmpty)
     }
 }
+
+/// The three nights the README shows, on examples/nightly.
+@Suite struct NightlyExampleTests {
+    @Test func theReadmesThreeNightsHappenAsItSays() throws {
+        let example = try ExampleCopy("nightly")
+        let summaries = [
+            "4 accounts -> 3 users (merge ratio 1.33)",
+            "against the earlier output (3 users): 0 new, 1 kept, 1 merged (1 ids now aliases), 0 split, 0 gone",
+            "against the earlier output (2 users): 0 new, 2 kept, 0 merged (0 ids now aliases), 1 split, 0 gone",
+        ]
+        for night in 1...3 {
+            let tonight = example.folder + "/tonight"
+            for file in try FileManager.default.contentsOfDirectory(atPath: tonight) where file.hasSuffix(".yaml") {
+                try FileManager.default.removeItem(atPath: tonight + "/" + file)
+            }
+            for file in try FileManager.default.contentsOfDirectory(atPath: example.folder + "/night-\(night)") {
+                try FileManager.default.copyItem(atPath: example.folder + "/night-\(night)/" + file, toPath: tonight + "/" + file)
+            }
+            let run = try example.run("run")
+            #expect(run.status == 0)
+            #expect(run.stdout.contains(summaries[night - 1]), "night \(night)")
+        }
+        let report = try example.read("out/report.md")
+        #expect(report.contains("| `u_8433f951ce4b99f9536814cf` | `u_8433f951ce4b99f9536814cf`, `u_f56361228cb679b2b94b1a95` |"))
+    }
+}
