@@ -31,10 +31,11 @@ let package = Package(
             ]
         ),
         .target(name: "WXMergeReport", dependencies: ["WXMergeCore"]),
+        .target(name: "WXMergeSample", dependencies: ["WXMergeCore"]),
         .executableTarget(
             name: "wxmerge",
             dependencies: [
-                "WXMergeCore", "WXMergeYAML", "WXMergeStore", "WXMergeReport",
+                "WXMergeCore", "WXMergeYAML", "WXMergeStore", "WXMergeReport", "WXMergeSample",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -8,6 +8,6 @@ struct WXMerge: ParsableCommand {
         commandName: "wxmerge",
         abstract: "Merge the user tables of a company's WeChat apps into one account system.",
         version: version,
-        subcommands: [RunCommand.self, CheckCommand.self, ExplainCommand.self, ScoreCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, ExplainCommand.self, GenerateCommand.self, ScoreCommand.self]
     )
 }

@@ -1,0 +1,48 @@
+import Foundation
+import Testing
+
+@Suite struct GenerateTests {
+    private func folder() -> String {
+        NSTemporaryDirectory() + "wxmerge-generate-" + UUID().uuidString
+    }
+
+    @Test func theSameSeedGivesTheSameBytes() throws {
+        let a = folder(), b = folder(), c = folder()
+        defer { for path in [a, b, c] { try? FileManager.default.removeItem(atPath: path) } }
+        for (path, seed) in [(a, "5"), (b, "5"), (c, "6")] {
+            #expect(try Executable.run(["generate", "--users", "3000", "--seed", seed, "--out", path], in: "/").status == 0)
+        }
+        for name in ["wxmerge.yaml", "truth.csv", "exports/mini_program.yaml", "exports/legacy_oa.yaml"] {
+            #expect(FileManager.default.contents(atPath: a + "/" + name) == FileManager.default.contents(atPath: b + "/" + name), "\(name)")
+        }
+        #expect(FileManager.default.contents(atPath: a + "/truth.csv") != FileManager.default.contents(atPath: c + "/truth.csv"))
+    }
+
+    @Test func aGeneratedJobRunsWithPerfectPrecisionAndRecallAtTheCeiling() throws {
+        let path = folder()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(try Executable.run(["generate", "--users", "3000", "--out", path], in: "/").status == 0)
+        let run = try Executable.run(["run", "--quiet"], in: path)
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path + "/out/report.json"))) as! [String: Any]
+        let totals = report["totals"] as! [String: Any]
+        #expect(totals["rejected"] as? Int == 3)
+        #expect((report["apps"] as? [Any])?.count == 7)
+        let score = try Executable.run(["score", "--truth", "truth.csv"], in: path)
+        let line = try #require(score.stdout.split(separator: "\n").last)
+        #expect(line.hasPrefix("precision 1.0000"))
+        let numbers = line.split(separator: " ").compactMap { Double($0) }
+        #expect(numbers.count == 4 && numbers[1] == numbers[3], "recall must equal the ceiling: \(line)")
+    }
+
+    @Test func aFolderThatIsNotEmptyIsRefusedUnlessForced() throws {
+        let path = folder()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        try "mine".write(toFile: path + "/notes.txt", atomically: true, encoding: .utf8)
+        #expect(try Executable.run(["generate", "--users", "10", "--out", path], in: "/").status == 73)
+        #expect(try Executable.run(["generate", "--users", "10", "--out", path, "--force"], in: "/").status == 0)
+        #expect(FileManager.default.fileExists(atPath: path + "/notes.txt"))
+        #expect(FileManager.default.fileExists(atPath: path + "/truth.csv"))
+    }
+}
