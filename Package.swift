@@ -39,6 +39,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(name: "yaml-scan", dependencies: ["CYAML"]),
         .testTarget(name: "WXMergeCoreTests", dependencies: ["WXMergeCore"]),
         .testTarget(name: "WXMergeYAMLTests", dependencies: ["WXMergeYAML", "WXMergeCore"]),
         .testTarget(
@@ -54,7 +55,7 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 
-for target in package.targets where target.type != .system {
+for target in package.targets where target.type != .system && target.name != "yaml-scan" {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("ExistentialAny"))
     settings.append(.enableUpcomingFeature("MemberImportVisibility"))
