@@ -124,11 +124,19 @@ public struct Reconciler {
     ///
     /// - Complexity: O(n log n) comparisons, O(n) moves.
     static func sortCanonically(_ records: inout [Record], text: UnsafeBufferPointer<UInt8>, appRank: [Int32]) {
-        var order = (0..<Int32(records.count)).map { $0 }
+        // Most comparisons end in the app and the openid's first bytes: sort 16-byte
+        // (prefix, index) pairs, and look at the records only when prefixes tie.
+        var keyed = records.indices.map { index in
+            let record = records[index]
+            return (prefix: UInt64(UInt8(truncatingIfNeeded: appRank[Int(record.app)])) << 56 | textPrefix(record.openid, text, bytes: 7),
+                    index: Int32(index))
+        }
+        let fitsInPrefix = appRank.count <= 256
         records.withUnsafeBufferPointer { records in
-            order.sort { i, j in
-                let a = records[Int(i)]
-                let b = records[Int(j)]
+            keyed.sort { x, y in
+                if fitsInPrefix, x.prefix != y.prefix { return x.prefix < y.prefix }
+                let a = records[Int(x.index)]
+                let b = records[Int(y.index)]
                 if a.app != b.app { return appRank[Int(a.app)] < appRank[Int(b.app)] }
                 var order = compareText(a.openid, b.openid, text)
                 if order != 0 { return order < 0 }
@@ -143,6 +151,8 @@ public struct Reconciler {
                 return a.ordinal < b.ordinal
             }
         }
+        var order = keyed.map(\.index)
+        keyed = []
         // Position p must receive records[order[p]]; follow each cycle once.
         for start in order.indices where order[start] >= 0 && Int(order[start]) != start {
             let saved = records[start]
@@ -158,6 +168,20 @@ public struct Reconciler {
                 position = source
             }
         }
+    }
+
+    /// The first `bytes` bytes of a text as a big-endian number, zero-padded (missing
+    /// texts are 0): comparing prefixes never contradicts `compareText`.
+    @inline(__always)
+    static func textPrefix(_ ref: TextRef, _ text: UnsafeBufferPointer<UInt8>, bytes: Int) -> UInt64 {
+        guard !ref.isMissing else { return 0 }
+        var value: UInt64 = 0
+        let count = min(Int(ref.length), bytes)
+        let base = text.baseAddress! + Int(ref.offset)
+        for index in 0..<bytes {
+            value = value << 8 | UInt64(index < count ? base[index] : 0)
+        }
+        return value
     }
 
     /// Byte order of two arena texts, missing first: negative, zero or positive.
@@ -371,11 +395,16 @@ struct LinkState {
 
     private static func keyGroups(_ records: [Record], text: UnsafeBufferPointer<UInt8>,
                                   key: (Record) -> (Int32, TextRef)?) -> KeyGroups {
-        var keyed: [(scope: Int32, text: TextRef, record: Int32)] = []
+        // Sort by (scope, first 6 bytes) packed in one number, then the whole text.
+        var keyed: [(prefix: UInt64, scope: Int32, text: TextRef, record: Int32)] = []
         for (index, record) in records.enumerated() {
-            if let (scope, ref) = key(record) { keyed.append((scope, ref, Int32(index))) }
+            if let (scope, ref) = key(record) {
+                let prefix = UInt64(UInt16(clamping: scope)) << 48 | Reconciler.textPrefix(ref, text, bytes: 6)
+                keyed.append((prefix, scope, ref, Int32(index)))
+            }
         }
         keyed.sort { a, b in
+            if a.prefix != b.prefix, a.scope < 0xFFFF, b.scope < 0xFFFF { return a.prefix < b.prefix }
             if a.scope != b.scope { return a.scope < b.scope }
             let order = Reconciler.compareText(a.text, b.text, text)
             return order != 0 ? order < 0 : a.record < b.record
@@ -384,6 +413,7 @@ struct LinkState {
         result.members = keyed.map(\.record)
         for index in keyed.indices where index == 0
             || keyed[index].scope != keyed[index - 1].scope
+            || keyed[index].prefix != keyed[index - 1].prefix
             || Reconciler.compareText(keyed[index].text, keyed[index - 1].text, text) != 0 {
             result.starts.append(index)
         }

@@ -77,10 +77,7 @@ public struct SQLiteWriter {
 
     private static func writeRecords(_ db: Database, _ result: Reconciliation, ids: UserIDTexts,
                                      job: Job, spools: [PayloadSpool]) throws {
-        let statement = try db.makeStatement(sql: """
-            INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        let row = RowBinder(statement.sqliteStatement)
+        let insert = try BatchedInsert(db, table: "records", columns: 22, rows: result.records.count)
         let appids = job.apps.map(\.appid)
         let types = job.apps.map(\.type.rawValue)
         let platforms = job.platforms.map(\.id)
@@ -88,6 +85,7 @@ public struct SQLiteWriter {
         try result.arena.withUnsafeBufferPointer { arena in
             for (index, record) in result.records.enumerated() {
                 let fields = try spools[Int(record.payload.spool)].read(record.payload, into: &payload)
+                let row = insert.binder(for: index)
                 row.int(1, Int64(index + 1))
                 ids.bind(row, 2, user: result.userOf[index])
                 row.text(3, appids[Int(record.app)])
@@ -112,17 +110,17 @@ public struct SQLiteWriter {
                 row.text(20, record.originalApp >= 0 ? appids[Int(record.originalApp)] : nil)
                 row.text(21, arena, record.originalOpenID)
                 row.int(22, Int64(record.ordinal))
-                try row.step()
+                try insert.rowDone(index)
             }
         }
     }
 
     /// Users in user_id order, so the primary key index is built by appending.
     private static func writeUsers(_ db: Database, _ result: Reconciliation, ids: UserIDTexts) throws {
-        let statement = try db.makeStatement(sql: "INSERT INTO user_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-        let row = RowBinder(statement.sqliteStatement)
-        for user in ids.sortedUsers {
+        let insert = try BatchedInsert(db, table: "user_rows", columns: 9, rows: result.users.count)
+        for (index, user) in ids.sortedUsers.enumerated() {
             let facts = result.users[Int(user)]
+            let row = insert.binder(for: index)
             ids.bind(row, 1, user: user)
             row.time(2, facts.createdAt)
             row.time(3, facts.updatedAt)
@@ -132,7 +130,7 @@ public struct SQLiteWriter {
                 let survivor = facts.survivors[slot]
                 row.int(Int32(6 + slot), survivor < 0 ? nil : Int64(survivor) + 1)
             }
-            try row.step()
+            try insert.rowDone(index)
         }
     }
 
@@ -209,9 +207,54 @@ struct UserIDTexts {
     }
 }
 
-/// Binds values to a prepared statement by column number and steps it.
+/// Inserts rows several to a statement (`INSERT … VALUES (…), (…), …`), which costs
+/// SQLite less per row than one statement a row; the rows that do not fill a statement
+/// go one by one.
+struct BatchedInsert {
+    /// The GRDB statements own the SQLite statements the binders point at.
+    private let statements: [Statement]
+    private let many: RowBinder
+    private let one: RowBinder
+    private let columns: Int32
+    private let rowsPerStatement: Int
+    private let batched: Int
+
+    init(_ db: Database, table: String, columns: Int, rows: Int, rowsPerStatement: Int = 16) throws {
+        let values = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
+        let statement = { (count: Int) in
+            try db.makeStatement(sql: "INSERT INTO \(table) VALUES " + Array(repeating: values, count: count).joined(separator: ", "))
+        }
+        statements = [try statement(rowsPerStatement), try statement(1)]
+        many = RowBinder(statements[0].sqliteStatement)
+        one = RowBinder(statements[1].sqliteStatement)
+        self.columns = Int32(columns)
+        self.rowsPerStatement = rowsPerStatement
+        batched = rows / rowsPerStatement * rowsPerStatement
+    }
+
+    /// The binder for row `index` (0-based), its columns numbered from 1 as usual.
+    func binder(for index: Int) -> RowBinder {
+        guard index < batched else { return one }
+        var binder = many
+        binder.base = Int32(index % rowsPerStatement) * columns
+        return binder
+    }
+
+    /// Runs the statement when row `index` was its last.
+    func rowDone(_ index: Int) throws {
+        if index >= batched {
+            try one.step()
+        } else if index % rowsPerStatement == rowsPerStatement - 1 {
+            try many.step()
+        }
+    }
+}
+
+/// Binds values to a prepared statement by column number (offset by `base` for the
+/// later rows of a multi-row insert) and steps it.
 struct RowBinder {
     let statement: OpaquePointer
+    var base: Int32 = 0
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
     /// A pointer for empty text: SQLite reads a null pointer as NULL, not as ''.
     nonisolated(unsafe) private static let empty: UnsafePointer<CChar> = {
@@ -226,30 +269,30 @@ struct RowBinder {
 
     func int(_ column: Int32, _ value: Int64?) {
         if let value {
-            sqlite3_bind_int64(statement, column, value)
+            sqlite3_bind_int64(statement, base + column, value)
         } else {
-            sqlite3_bind_null(statement, column)
+            sqlite3_bind_null(statement, base + column)
         }
     }
 
     func text(_ column: Int32, _ value: String?) {
         guard var value else {
-            sqlite3_bind_null(statement, column)
+            sqlite3_bind_null(statement, base + column)
             return
         }
         value.withUTF8 { bytes in
             let base = bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }
-            _ = sqlite3_bind_text(statement, column, base ?? Self.empty, Int32(bytes.count), Self.transient)
+            _ = sqlite3_bind_text(statement, self.base + column, base ?? Self.empty, Int32(bytes.count), Self.transient)
         }
     }
 
     func text(_ column: Int32, _ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>?) {
         guard let range else {
-            sqlite3_bind_null(statement, column)
+            sqlite3_bind_null(statement, base + column)
             return
         }
         let base = buffer.baseAddress.map { UnsafeRawPointer($0 + range.lowerBound).assumingMemoryBound(to: CChar.self) }
-        sqlite3_bind_text(statement, column, base ?? Self.empty, Int32(range.count), Self.transient)
+        sqlite3_bind_text(statement, self.base + column, base ?? Self.empty, Int32(range.count), Self.transient)
     }
 
     func text(_ column: Int32, _ arena: UnsafeBufferPointer<UInt8>, _ ref: TextRef) {
@@ -258,7 +301,7 @@ struct RowBinder {
 
     func time(_ column: Int32, _ seconds: Int64) {
         guard seconds != Record.noTime else {
-            sqlite3_bind_null(statement, column)
+            sqlite3_bind_null(statement, base + column)
             return
         }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Normalization.timeLength) { buffer in

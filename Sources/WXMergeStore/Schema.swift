@@ -46,7 +46,7 @@ public enum Schema {
                 avatar_url_record INTEGER,
                 phone_record INTEGER,
                 email_record INTEGER
-            );
+            ) WITHOUT ROWID;
             CREATE VIEW users AS
                 SELECT u.user_id, n.nickname, a.avatar_url, p.phone, e.email,
                        u.created_at, u.updated_at, u.record_count, u.app_count

@@ -30,6 +30,19 @@ final class RecordFileReader {
         ]
 
         var name: String { Self.byName.first { $0.value == self }!.key }
+
+        /// The field a key names, from its bytes: no String and no hashing per key.
+        static func named(_ key: [UInt8]) -> Field? {
+            let index = Swift.min(key.count, Self.byLength.count - 1)
+            for (bytes, field) in Self.byLength[index] where bytes == key { return field }
+            return nil
+        }
+
+        private static let byLength: [[([UInt8], Field)]] = {
+            var table = [[([UInt8], Field)]](repeating: [], count: 17)
+            for (name, field) in byName { table[name.utf8.count].append((Array(name.utf8), field)) }
+            return table
+        }()
     }
 
     /// A document's defaults and the records still waiting for them.
@@ -88,6 +101,11 @@ final class RecordFileReader {
             case .documentStart:
                 try readDocument()
             case .streamEnd:
+                for (key, tally) in unknownKeyTallies {
+                    result.warnings[RecordMessage.unknownKey(key)] = WarningTally(
+                        message: RecordMessage.unknownKey(key), count: tally.count,
+                        first: tally.first.location(in: reader.displayPath))
+                }
                 result.bytes = reader.bytesRead
                 result.sha256 = reader.contentHash
                 return result
@@ -248,12 +266,13 @@ final class RecordFileReader {
                 try reader.next()
                 continue
             }
-            let key = reader.scalarText
+            let field = Field.named(reader.scalar)
+            let unknownKey = field == nil ? reader.scalarText : ""
             try reader.next()
             if reader.kind == .alias { throw fileError(RecordMessage.aliasesNotSupported) }
-            if let field = Field.byName[key] {
+            if let field {
                 if present[field.rawValue] || (field == .attributes && !explicitAttributes.isEmpty) {
-                    reason = reason ?? RecordMessage.duplicateKey(key)
+                    reason = reason ?? RecordMessage.duplicateKey(field.name)
                     try skipValue()
                 } else if field == .attributes {
                     if reader.kind == .mappingStart {
@@ -270,14 +289,14 @@ final class RecordFileReader {
                         values[field.rawValue].removeAll(keepingCapacity: true)
                     }
                 } else {
-                    reason = reason ?? RecordMessage.notAScalar(key)
+                    reason = reason ?? RecordMessage.notAScalar(field.name)
                     try reader.skipNode()
                 }
             } else {
                 var json: [UInt8] = []
                 try JSONWriter.appendNode(reader, to: &json)
-                unknownAttributes.append((key, json))
-                unknownKeys.append(key)
+                unknownAttributes.append((unknownKey, json))
+                unknownKeys.append(unknownKey)
             }
             try reader.next()
         }
@@ -289,7 +308,7 @@ final class RecordFileReader {
             reject(reason, start: start, end: end)
             return
         }
-        for key in unknownKeys { warn(RecordMessage.unknownKey(key), at: start) }
+        for key in unknownKeys { warnUnknownKey(key, at: start) }
         try accept(start: start, end: end)
     }
 
@@ -390,7 +409,7 @@ final class RecordFileReader {
         if avatar != nil { fields.insert(.avatarURL) }
         if phone != nil { fields.insert(.phone) }
         if email != nil { fields.insert(.email) }
-        if let verified = value(.phoneVerified),
+        if let verified = value(.phoneVerified), verified.count <= 4,
            ["true", "True", "TRUE", "yes", "Yes", "YES", "on", "1"].contains(String(decoding: verified, as: UTF8.self)) {
             fields.insert(.phoneVerified)
         }
@@ -460,6 +479,18 @@ final class RecordFileReader {
         result.rejections.append(Rejection(
             location: start.location(in: reader.displayPath),
             end: end.location(in: reader.displayPath), reason: reason))
+    }
+
+    /// Unknown keys are counted by key and turned into warnings once, at the end of the
+    /// file: a message made per record would cost more than the record.
+    private var unknownKeyTallies: [String: (count: Int, first: Mark)] = [:]
+
+    private func warnUnknownKey(_ key: String, at mark: Mark) {
+        if let tally = unknownKeyTallies[key] {
+            unknownKeyTallies[key] = (tally.count + 1, tally.first)
+        } else {
+            unknownKeyTallies[key] = (1, mark)
+        }
     }
 
     private func warn(_ message: String, at mark: Mark) {

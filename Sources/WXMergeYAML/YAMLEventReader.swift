@@ -148,7 +148,12 @@ final class YAMLEventReader {
     /// Whether the current scalar is YAML's null: a plain `~`, `null` or nothing.
     var isNullScalar: Bool {
         guard kind == .scalar, isPlainScalar else { return false }
-        return scalar.isEmpty || scalar == [UInt8(ascii: "~")] || ["null", "Null", "NULL"].contains(scalarText)
+        switch scalar.count {
+        case 0: return true
+        case 1: return scalar[0] == UInt8(ascii: "~")
+        case 4: return scalar.elementsEqual("null".utf8) || scalar.elementsEqual("Null".utf8) || scalar.elementsEqual("NULL".utf8)
+        default: return false
+        }
     }
 
     /// Skips the rest of the node whose first event is the current one, leaving the
