@@ -4,10 +4,7 @@ import Foundation
 /// `wxmerge explain` for people (plain text) and for machines (JSON).
 public enum ExplanationText {
     public static func json(_ explanation: Explanation) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        return String(decoding: try encoder.encode(explanation), as: UTF8.self) + "\n"
+        try JSONReport.encode(explanation)
     }
 
     public static func render(_ explanation: Explanation) -> String {

@@ -5,9 +5,14 @@ import Foundation
 /// same run gives the same bytes (but for the time fields).
 public enum JSONReport {
     public static func render(_ report: RunReport) throws -> String {
+        try encode(report)
+    }
+
+    /// JSON as wxmerge writes it everywhere: pretty, keys sorted and in snake_case.
+    static func encode(_ value: some Encodable) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.keyEncodingStrategy = .convertToSnakeCase
-        return String(decoding: try encoder.encode(report), as: UTF8.self) + "\n"
+        return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
     }
 }

@@ -175,7 +175,8 @@ public enum MarkdownReport {
         return [line(header), "|" + header.map { _ in " --- |" }.joined()] + rows.map(line)
     }
 
-    static func fixed(_ value: Double, _ digits: Int) -> String {
+    /// A number with exactly `digits` decimals, rounded.
+    public static func fixed(_ value: Double, _ digits: Int) -> String {
         var scale = 1.0
         for _ in 0..<digits { scale *= 10 }
         let scaled = Int((value * scale).rounded())

@@ -146,7 +146,7 @@ struct PhaseTimings {
 
     var description: String {
         "timings: " + phases.map {
-            "\($0.name) \(TwoDecimals.format($0.seconds)) s (peak \($0.peakMB) MB)"
+            "\($0.name) \(MarkdownReport.fixed($0.seconds, 2)) s (peak \($0.peakMB) MB)"
         }.joined(separator: ", ")
     }
 
@@ -157,14 +157,6 @@ struct PhaseTimings {
               let kilobytes = Int(line.split(separator: " ")[1])
         else { return 0 }
         return kilobytes / 1024
-    }
-}
-
-enum TwoDecimals {
-    static func format(_ value: Double) -> String {
-        let hundredths = Int((value * 100).rounded())
-        let fraction = hundredths % 100
-        return "\(hundredths / 100)." + (fraction < 10 ? "0" : "") + "\(fraction)"
     }
 }
 
@@ -179,7 +171,7 @@ enum CLIMessage {
     static func notFound(_ key: String, _ database: String) -> String { "no user in '\(database)' holds '\(key)'" }
     static func failOn(_ condition: String, _ count: Int) -> String { "--fail-on \(condition): \(count) found" }
     static func changesOver(_ limit: Double, _ changes: Changes) -> String {
-        "--fail-on changes-over \(limit): \(TwoDecimals.format(changes.changedPercent)) % of \(changes.earlierUsers) "
+        "--fail-on changes-over \(limit): \(MarkdownReport.fixed(changes.changedPercent, 2)) % of \(changes.earlierUsers) "
             + "earlier users were merged away, split or gone"
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WXMergeCore
+import WXMergeReport
 import WXMergeStore
 import WXMergeYAML
 
@@ -28,7 +29,7 @@ struct ScoreCommand: ParsableCommand {
             print("""
                 records scored: \(score.records)
                 true pairs: \(score.truePairs), merged pairs: \(score.predictedPairs), correct: \(score.correctPairs)
-                precision \(Self.format(score.precision))  recall \(Self.format(score.recall))  F1 \(Self.format(score.f1))  recall ceiling \(Self.format(score.ceiling))
+                precision \(MarkdownReport.fixed(score.precision, 4))  recall \(MarkdownReport.fixed(score.recall, 4))  F1 \(MarkdownReport.fixed(score.f1, 4))  recall ceiling \(MarkdownReport.fixed(score.ceiling, 4))
                 """)
         } catch let failure as RunFailure {
             for diagnostic in failure.diagnostics { Console.error(diagnostic) }
@@ -55,11 +56,5 @@ struct ScoreCommand: ParsableCommand {
             truth[String(line[..<comma])] = id
         }
         return truth
-    }
-
-    static func format(_ value: Double) -> String {
-        let units = Int((value * 10_000).rounded())
-        let fraction = String(units % 10_000)
-        return "\(units / 10_000)." + String(repeating: "0", count: 4 - fraction.count) + fraction
     }
 }
