@@ -62,6 +62,7 @@ final class RecordFileReader {
     private let fileIndex: Int32
     private let spool: PayloadSpool
     private let stem: String
+    private let progress: ReadProgress?
     private let appByID: [[UInt8]: Int32]
     private let platformByID: [[UInt8]: Int32]
     private var result = FileRecords()
@@ -79,6 +80,7 @@ final class RecordFileReader {
         self.job = job
         self.fileIndex = fileIndex
         self.spool = spool
+        self.progress = progress
         reader = try YAMLEventReader(path: path, displayPath: displayPath, progress: progress)
         let name = displayPath.split(separator: "/").last.map(String.init) ?? displayPath
         stem = name.firstIndex(of: ".").map { String(name[..<$0]) } ?? name
@@ -107,6 +109,8 @@ final class RecordFileReader {
                         first: tally.first.location(in: reader.displayPath))
                 }
                 result.bytes = reader.bytesRead
+                progress?.add(records: result.read % 4096)
+                progress?.fileDone()
                 result.sha256 = reader.contentHash
                 return result
             default:
@@ -241,6 +245,7 @@ final class RecordFileReader {
     private func readRecord() throws {
         let start = reader.start
         result.read += 1
+        if result.read % 4096 == 0 { progress?.add(records: 4096) }
         guard reader.kind == .mappingStart else {
             try reader.skipNode()
             reject(RecordMessage.notAMapping, start: start, end: reader.end)

@@ -37,7 +37,7 @@ final class ProgressLine: @unchecked Sendable {
     private let timer: (any DispatchSourceTimer)?
     private let lock = DispatchQueue(label: "wxmerge.progress")
 
-    init(enabled: Bool, totalBytes: Int, progress: ReadProgress) {
+    init(enabled: Bool, totalBytes: Int, files: Int, progress: ReadProgress) {
         guard enabled, Console.isTerminal else {
             timer = nil
             return
@@ -50,7 +50,8 @@ final class ProgressLine: @unchecked Sendable {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
             let rate = seconds > 0 ? Double(bytes) / seconds : 0
             let remaining = rate > 0 ? Double(totalBytes - bytes) / rate : 0
-            let line = "reading \(Self.megabytes(bytes)) of \(Self.megabytes(totalBytes)) MB, "
+            let line = "reading: \(progress.files) of \(files) files, \(progress.records) records, "
+                + "\(Self.megabytes(bytes)) of \(Self.megabytes(totalBytes)) MB, "
                 + "\(Self.megabytes(Int(rate))) MB/s, about \(Int(remaining.rounded(.up))) s left"
             Console.writeError("\r\u{1B}[K" + line)
         }

@@ -40,7 +40,8 @@ struct Pipeline {
         var earlier = try EarlierOutput.read(path: publisher.databasePath, job: job)
         let spoolFolder = writes ? publisher.databaseFolder : (ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp")
         let progress = ReadProgress()
-        let line = ProgressLine(enabled: !options.quiet, totalBytes: files.reduce(0) { $0 + $1.size }, progress: progress)
+        let line = ProgressLine(enabled: !options.quiet, totalBytes: files.reduce(0) { $0 + $1.size }, files: files.count,
+                                progress: progress)
         var input: ReadResult
         let spools: [PayloadSpool]
         do {
