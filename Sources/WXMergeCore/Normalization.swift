@@ -62,7 +62,7 @@ public enum Normalization {
         var digits: [UInt8] = []
         digits.reserveCapacity(bytes.count)
         var hasPlus = false
-        for (index, byte) in bytes.enumerated() {
+        for byte in bytes {
             switch byte {
             case UInt8(ascii: "0")...UInt8(ascii: "9"):
                 digits.append(byte)
@@ -71,7 +71,6 @@ public enum Normalization {
             case UInt8(ascii: "+") where digits.isEmpty && !hasPlus:
                 hasPlus = true
             default:
-                _ = index
                 return nil
             }
         }

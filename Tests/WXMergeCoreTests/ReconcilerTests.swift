@@ -130,10 +130,9 @@ import WXMergeCore
                          index % 2 == 0 ? "shop" : "mp", index % 4 == 0 ? "\(index % 9)" : nil,
                          Int64(index * 37 % 11), Int32(index % 2)))
         }
-        for (offset, row) in rows.enumerated() {
+        for row in rows {
             forward.add(app: row.0, openid: row.1, unionid: row.2, source: row.3, legacy: row.4,
                         updated: row.5, file: row.6)
-            _ = offset
         }
         for row in rows.reversed() {
             backward.add(app: row.0, openid: row.1, unionid: row.2, source: row.3, legacy: row.4,
