@@ -154,7 +154,11 @@ enum RawText {
             lineNumber += 1
             if needed.contains(lineNumber) {
                 let bytes = UnsafeRawBufferPointer(start: buffer, count: count)
-                lines[lineNumber] = Array(String(decoding: bytes, as: UTF8.self).unicodeScalars)
+                var scalars = Array(String(decoding: bytes, as: UTF8.self).unicodeScalars)
+                if scalars.count >= 2, scalars[scalars.count - 2] == "\r", scalars.last == "\n" {
+                    scalars.remove(at: scalars.count - 2)  // a CRLF file's raw text reads as LF
+                }
+                lines[lineNumber] = scalars
             }
         }
         for index in wanted {

@@ -171,3 +171,13 @@ enum FileManagerShim {
         #expect(result.warnings.isEmpty)
     }
 }
+
+@Suite struct LineEndingTests {
+    @Test func aCRLFFileWithAByteOrderMarkReadsLikeAnyOther() throws {
+        let result = try Workspace().read(["crlf.yaml": "\u{FEFF}- openid: o1\r\n  appid: wx0000000000000001\r\n- openid: \"o 2\"\r\n  appid: wx0000000000000001\r\n"])
+        #expect(result.records.records.count == 1)
+        let rejection = try #require(result.rejections.first)
+        #expect(rejection.location == SourceLocation(file: "exports/crlf.yaml", line: 3, column: 3))
+        #expect(rejection.raw == "openid: \"o 2\"\n  appid: wx0000000000000001")
+    }
+}
