@@ -57,7 +57,7 @@ public struct SampleJob {
         try FileManager.default.createDirectory(atPath: folder + "/exports", withIntermediateDirectories: true)
         try jobFile().write(toFile: folder + "/wxmerge.yaml", atomically: true, encoding: .utf8)
         var random = SplitMix64(seed: seed)
-        var exports = Self.apps.map { _ in [(text: [UInt8], person: Int)]() }
+        var exports = Self.apps.map { _ in ExportBuffer() }
         var legacyCounter: [String: Int] = [:]
         var recycled: [String] = []
         let start: Int64 = 1_451_606_400, end: Int64 = 1_750_000_000  // 2016-01-01 .. 2025-06-15
@@ -125,7 +125,7 @@ public struct SampleJob {
                     lines.append("      points: \(random.between(0, 100_000))")
                     if random.unit() < 0.3 { lines.append("      channel: " + ["ad", "qr-code", "share", "search"][Int(random.between(0, 3))]) }
                 }
-                exports[app].append((Array((lines.joined(separator: "\n") + "\n").utf8), person))
+                exports[app].append(lines.joined(separator: "\n") + "\n", person: person)
                 if random.unit() < 0.005 {
                     // Exported twice, later, sometimes under another nickname.
                     let later = random.between(updatedAt, end + 86_400 * 30)
@@ -136,7 +136,7 @@ public struct SampleJob {
                     if random.unit() < 0.5, let index = again.firstIndex(where: { $0.hasPrefix("    nickname: ") }) {
                         again[index] = "    nickname: " + Self.quoted(random.nickname())
                     }
-                    exports[app].append((Array((again.joined(separator: "\n") + "\n").utf8), person))
+                    exports[app].append(again.joined(separator: "\n") + "\n", person: person)
                 }
             }
         }
@@ -150,22 +150,31 @@ public struct SampleJob {
             case 1: text = "  - openid: " + random.token() + "\n    is_snapshotuser: 1\n    nickname: 微信用户\n"
             default: text = "  - openid: \"o\(random.token(length: 12, prefix: "")) \(random.token(length: 12, prefix: ""))\"\n"
             }
-            exports[1].append((Array(text.utf8), person))
+            exports[1].append(text, person: person)
         }
 
         var truth = Array("file,index,person\n".utf8)
         for (app, model) in Self.apps.enumerated() {
-            var records = exports[app]
-            random.shuffle(&records)
+            var order = Array(exports[app].records.indices)
+            random.shuffle(&order)
             let name = "exports/\(model.key).yaml"
-            var file = Array("# exported by legacy-export 2.3\nsource: \(model.source)\nappid: \(Self.appid(app))\nrecords:\n".utf8)
-            file.reserveCapacity(records.reduce(file.count) { $0 + $1.text.count })
-            for (index, record) in records.enumerated() {
-                file.append(contentsOf: record.text)
-                truth.append(contentsOf: "\(name),\(index),p\(String(format: "%07d", record.person))\n".utf8)
+            guard FileManager.default.createFile(atPath: folder + "/" + name, contents: nil),
+                  let file = FileHandle(forWritingAtPath: folder + "/" + name) else {
+                throw CocoaError(.fileWriteUnknown)
             }
-            try Data(file).write(to: URL(fileURLWithPath: folder + "/" + name))
-            exports[app] = []
+            var chunk = Array("# exported by legacy-export 2.3\nsource: \(model.source)\nappid: \(Self.appid(app))\nrecords:\n".utf8)
+            for (index, record) in order.enumerated() {
+                let (range, person) = exports[app].records[record]
+                chunk.append(contentsOf: exports[app].bytes[range])
+                truth.append(contentsOf: "\(name),\(index),p\(String(format: "%07d", person))\n".utf8)
+                if chunk.count >= 1 << 22 {
+                    try file.write(contentsOf: chunk)
+                    chunk.removeAll(keepingCapacity: true)
+                }
+            }
+            try file.write(contentsOf: chunk)
+            try file.close()
+            exports[app] = ExportBuffer()
         }
         try Data(truth).write(to: URL(fileURLWithPath: folder + "/truth.csv"))
     }
@@ -198,6 +207,19 @@ public struct SampleJob {
         } && !text.isEmpty && text.first != " " && text.last != " " && !(text.first?.isNumber ?? false)
         if isPlainSafe, !reserved.contains(text.lowercased()) { return text }
         return "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+}
+
+/// One app's records, back to back in one buffer: a record costs its bytes and one
+/// entry, not an array of its own.
+struct ExportBuffer {
+    var bytes: [UInt8] = []
+    var records: [(range: Range<Int>, person: Int)] = []
+
+    mutating func append(_ text: String, person: Int) {
+        let start = bytes.count
+        bytes.append(contentsOf: text.utf8)
+        records.append((start..<bytes.count, person))
     }
 }
 
