@@ -10,15 +10,7 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var options: JobOptions
 
     func run() throws {
-        try Outcomes.finish(options) {
-            let outcome = try Pipeline(options: options, writes: true).execute()
-            if options.timings { Console.printError(outcome.timings.description) }
-            if !options.quiet {
-                print(Outcomes.summary(outcome.report))
-                print("wrote \(([outcome.databasePath] + outcome.reportPaths).joined(separator: ", "))")
-            }
-            return outcome.report
-        }
+        try Outcomes.execute(options, writes: true)
     }
 }
 
@@ -31,20 +23,25 @@ struct CheckCommand: ParsableCommand {
     @OptionGroup var options: JobOptions
 
     func run() throws {
-        try Outcomes.finish(options) {
-            let outcome = try Pipeline(options: options, writes: false).execute()
-            if options.timings { Console.printError(outcome.timings.description) }
-            if !options.quiet {
-                print(Outcomes.summary(outcome.report))
-                print("nothing written (a run would write \(([outcome.databasePath] + outcome.reportPaths).joined(separator: ", ")))")
-            }
-            return outcome.report
-        }
+        try Outcomes.execute(options, writes: false)
     }
 }
 
 /// Turns a pipeline's outcome into output and an exit code, as `run` and `check` share.
 enum Outcomes {
+    static func execute(_ options: JobOptions, writes: Bool) throws {
+        try finish(options) {
+            let outcome = try Pipeline(options: options, writes: writes).execute()
+            if options.timings { Console.printError(outcome.timings.description) }
+            if !options.quiet {
+                let outputs = ([outcome.databasePath] + outcome.reportPaths).joined(separator: ", ")
+                print(summary(outcome.report))
+                print(writes ? "wrote \(outputs)" : "nothing written (a run would write \(outputs))")
+            }
+            return outcome.report
+        }
+    }
+
     static func finish(_ options: JobOptions, _ body: () throws -> RunReport) throws {
         let report: RunReport
         do {
