@@ -41,15 +41,22 @@ import WXMergeYAML
     }
 
     @Test func unknownKeysGoIntoAttributesAndExplicitAttributesWin() throws {
-        let result = try Workspace().read(["a.yaml": """
+        let (result, spools) = try Workspace().readWithPayloads(["a.yaml": """
             - openid: o1
               appid: wx0000000000000003
               city: 深圳
               vip: 2
-              attributes: { vip: 3, tags: [a, "b"], note: null }
+              attributes: { vip: 3, tags: [a, "b", 01234, 1.5, yes], note: null, "q'uote": {deep: [true]} }
+              nested: { level: 1 }
+            - { openid: o2, appid: wx0000000000000003, nickname: Li }
             """])
-        #expect(result.records.records.count == 1)
-        #expect(result.warnings.map(\.message).sorted() == [RecordMessage.unknownKey("city"), RecordMessage.unknownKey("vip")])
+        #expect(result.records.records.count == 2)
+        #expect(result.warnings.map(\.message).sorted()
+                == [RecordMessage.unknownKey("city"), RecordMessage.unknownKey("nested"), RecordMessage.unknownKey("vip")])
+        let json = try Workspace.payload(.attributes, of: result.records.records[0], in: spools)
+        #expect(json == #"{"vip":3,"tags":["a","b","01234",1.5,"yes"],"note":null,"q'uote":{"deep":[true]},"city":"深圳","nested":{"level":1}}"#)
+        #expect(try Workspace.payload(.attributes, of: result.records.records[1], in: spools) == nil)
+        #expect(try Workspace.payload(.nickname, of: result.records.records[1], in: spools) == "Li")
     }
 
     static let rejections: [(String, String)] = [

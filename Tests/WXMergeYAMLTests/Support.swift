@@ -81,9 +81,20 @@ final class Workspace {
 
     /// Reads every export with the standard job.
     func read(_ exports: [String: String]) throws -> ReadResult {
+        try readWithPayloads(exports).0
+    }
+
+    func readWithPayloads(_ exports: [String: String]) throws -> (ReadResult, [PayloadSpool]) {
         for (name, text) in exports { write("exports/" + name, text) }
         let job = try job()
-        return try RecordReader(job: job, files: try InputFile.resolve(job)).read(spoolFolder: folder).0
+        return try RecordReader(job: job, files: try InputFile.resolve(job)).read(spoolFolder: folder)
+    }
+
+    /// A payload field of a record as text.
+    static func payload(_ field: PayloadField, of record: Record, in spools: [PayloadSpool]) throws -> String? {
+        var storage: [UInt8] = []
+        let fields = try spools[Int(record.payload.spool)].read(record.payload, into: &storage)
+        return fields[field.rawValue].map { String(decoding: storage[$0], as: UTF8.self) }
     }
 }
 
