@@ -110,7 +110,7 @@ enum JSONWriter {
         return index == bytes.count
     }
 
-    static func appendString(_ bytes: [UInt8], to json: inout [UInt8]) {
+    static func appendString(_ bytes: some Collection<UInt8>, to json: inout [UInt8]) {
         json.append(UInt8(ascii: "\""))
         let hex = Array("0123456789abcdef".utf8)
         for byte in bytes {

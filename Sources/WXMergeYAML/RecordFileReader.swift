@@ -72,8 +72,7 @@ final class RecordFileReader {
     // Scratch for the record being read, reused from record to record.
     private var values: [[UInt8]] = Array(repeating: [], count: Field.allCases.count)
     private var present: [Bool] = Array(repeating: false, count: Field.allCases.count)
-    private var explicitAttributes: [(key: String, json: [UInt8])] = []
-    private var unknownAttributes: [(key: String, json: [UInt8])] = []
+    private var attributes = AttributeMembers()
 
     init(job: Job, path: String, displayPath: String, fileIndex: Int32, spool: PayloadSpool,
          progress: ReadProgress?) throws {
@@ -255,10 +254,8 @@ final class RecordFileReader {
             present[index] = false
             values[index].removeAll(keepingCapacity: true)
         }
-        explicitAttributes.removeAll(keepingCapacity: true)
-        unknownAttributes.removeAll(keepingCapacity: true)
+        attributes.removeAll()
         var reason: String?
-        var unknownKeys: [String] = []
 
         try reader.next()
         while reader.kind != .mappingEnd {
@@ -272,16 +269,16 @@ final class RecordFileReader {
                 continue
             }
             let field = Field.named(reader.scalar)
-            let unknownKey = field == nil ? reader.scalarText : ""
+            let unknownKey = field == nil ? attributes.appendKey(reader.scalar) : 0..<0
             try reader.next()
             if reader.kind == .alias { throw fileError(RecordMessage.aliasesNotSupported) }
             if let field {
-                if present[field.rawValue] || (field == .attributes && !explicitAttributes.isEmpty) {
+                if present[field.rawValue] {
                     reason = reason ?? RecordMessage.duplicateKey(field.name)
                     try skipValue()
                 } else if field == .attributes {
                     if reader.kind == .mappingStart {
-                        try readMembers(into: &explicitAttributes)
+                        try readMembers()
                         present[field.rawValue] = true
                     } else if !reader.isNullScalar {
                         reason = reason ?? RecordMessage.attributesNotAMapping
@@ -298,10 +295,9 @@ final class RecordFileReader {
                     try reader.skipNode()
                 }
             } else {
-                var json: [UInt8] = []
-                try JSONWriter.appendNode(reader, to: &json)
-                unknownAttributes.append((unknownKey, json))
-                unknownKeys.append(unknownKey)
+                let value = attributes.bytes.count
+                try JSONWriter.appendNode(reader, to: &attributes.bytes)
+                attributes.members.append((unknownKey, value..<attributes.bytes.count, false))
             }
             try reader.next()
         }
@@ -313,7 +309,9 @@ final class RecordFileReader {
             reject(reason, start: start, end: end)
             return
         }
-        for key in unknownKeys { warnUnknownKey(key, at: start) }
+        for member in attributes.members where !member.isExplicit {
+            warnUnknownKey(String(decoding: attributes.bytes[member.key], as: UTF8.self), at: start)
+        }
         try accept(start: start, end: end)
     }
 
@@ -424,7 +422,12 @@ final class RecordFileReader {
         spool.appendField(avatar)
         spool.appendField(phone)
         spool.appendField(email)
-        spool.appendField(attributesJSON())
+        if attributes.members.isEmpty && !present[Field.attributes.rawValue] {
+            spool.appendField(nil as [UInt8]?)
+        } else {
+            attributes.writeObject()
+            spool.appendField(attributes.json)
+        }
         let payload = try spool.endPayload()
 
         let app: Int32 = value(.appid).flatMap { appByID[$0] } ?? Self.pending
@@ -445,35 +448,22 @@ final class RecordFileReader {
         document.spans.append((start, end))
     }
 
-    /// The record's attributes as a JSON object: the explicit `attributes` mapping, then
-    /// unknown keys it does not already hold; nil when there are none.
-    private func attributesJSON() -> [UInt8]? {
-        guard !explicitAttributes.isEmpty || !unknownAttributes.isEmpty || present[Field.attributes.rawValue] else {
-            return nil
-        }
-        var json: [UInt8] = [UInt8(ascii: "{")]
-        var keys = Set<String>()
-        for (key, value) in explicitAttributes + unknownAttributes where keys.insert(key).inserted {
-            if keys.count > 1 { json.append(UInt8(ascii: ",")) }
-            JSONWriter.appendString(Array(key.utf8), to: &json)
-            json.append(UInt8(ascii: ":"))
-            json.append(contentsOf: value)
-        }
-        json.append(UInt8(ascii: "}"))
-        return json
-    }
-
-    /// Reads a mapping's members as (key, JSON value) pairs.
-    private func readMembers(into members: inout [(key: String, json: [UInt8])]) throws {
+    /// Reads the `attributes` mapping's members into `attributes`.
+    private func readMembers() throws {
         try reader.next()
         while reader.kind != .mappingEnd {
-            var key: [UInt8] = []
-            try JSONWriter.appendNode(reader, to: &key)
-            let keyText = reader.kind == .scalar ? reader.scalarText : String(decoding: key, as: UTF8.self)
+            let key: Range<Int>
+            if reader.kind == .scalar {
+                key = attributes.appendKey(reader.scalar)
+            } else {
+                let start = attributes.bytes.count
+                try JSONWriter.appendNode(reader, to: &attributes.bytes)
+                key = start..<attributes.bytes.count
+            }
             try reader.next()
-            var value: [UInt8] = []
-            try JSONWriter.appendNode(reader, to: &value)
-            members.append((keyText, value))
+            let value = attributes.bytes.count
+            try JSONWriter.appendNode(reader, to: &attributes.bytes)
+            attributes.members.append((key, value..<attributes.bytes.count, true))
             try reader.next()
         }
     }
@@ -505,5 +495,45 @@ final class RecordFileReader {
             result.warnings[message] = WarningTally(message: message, count: 1,
                                                     first: mark.location(in: reader.displayPath))
         }
+    }
+}
+
+/// The attributes of the record being read, kept in one buffer reused from record to
+/// record: each member's raw key bytes and JSON value, and whether it came from the
+/// `attributes:` mapping or from an unknown key.
+private struct AttributeMembers {
+    var bytes: [UInt8] = []
+    var members: [(key: Range<Int>, value: Range<Int>, isExplicit: Bool)] = []
+    /// The JSON object, after `writeObject()`.
+    private(set) var json: [UInt8] = []
+
+    mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        members.removeAll(keepingCapacity: true)
+    }
+
+    mutating func appendKey(_ key: [UInt8]) -> Range<Int> {
+        let start = bytes.count
+        bytes.append(contentsOf: key)
+        return start..<bytes.count
+    }
+
+    /// Writes the object: the `attributes:` members first, then unknown keys; of members
+    /// with the same key the first written wins, so an explicit entry beats an unknown key.
+    mutating func writeObject() {
+        json.removeAll(keepingCapacity: true)
+        json.append(UInt8(ascii: "{"))
+        var written: [Range<Int>] = []
+        for isExplicit in [true, false] {
+            for member in members where member.isExplicit == isExplicit
+                && !written.contains(where: { bytes[$0].elementsEqual(bytes[member.key]) }) {
+                if !written.isEmpty { json.append(UInt8(ascii: ",")) }
+                written.append(member.key)
+                JSONWriter.appendString(bytes[member.key], to: &json)
+                json.append(UInt8(ascii: ":"))
+                json.append(contentsOf: bytes[member.value])
+            }
+        }
+        json.append(UInt8(ascii: "}"))
     }
 }
