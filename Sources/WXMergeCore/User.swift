@@ -27,14 +27,24 @@ public struct UserID: Sendable, Hashable, Comparable {
     }
 
     public init?(text: String) {
-        let body = Array(text.utf8)
-        guard body.count == 26, body[0] == UInt8(ascii: "u"), body[1] == UInt8(ascii: "_") else { return nil }
         var high: UInt64 = 0
         var low: UInt32 = 0
-        for (index, byte) in body[2...].enumerated() {
-            guard let value = Int(String(UnicodeScalar(byte)), radix: 16) else { return nil }
-            if index < 16 { high = high << 4 | UInt64(value) } else { low = low << 4 | UInt32(value) }
+        var count = 0
+        for byte in text.utf8 {
+            defer { count += 1 }
+            if count < 2 {
+                guard byte == (count == 0 ? UInt8(ascii: "u") : UInt8(ascii: "_")) else { return nil }
+                continue
+            }
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            default: return nil
+            }
+            if count < 18 { high = high << 4 | UInt64(digit) } else { low = low << 4 | UInt32(digit) }
         }
+        guard count == 26 else { return nil }
         self.init(high: high, low: low)
     }
 }

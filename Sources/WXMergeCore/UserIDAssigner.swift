@@ -48,13 +48,19 @@ struct UserIDAssigner {
             }
         }
 
-        // Each earlier user's home, and the users holding its records.
+        // Each earlier user's home, and where its parts start in `counts` (sorted by
+        // earlier user, then user): flat arrays, no collection per user.
         var home = [Int32](repeating: -1, count: earlier.users.count)
         var homeCount = [Int](repeating: 0, count: earlier.users.count)
-        var parts = [[Int32]](repeating: [], count: earlier.users.count)
+        var partsStart = [Int](repeating: counts.count, count: earlier.users.count + 1)
+        for (index, entry) in counts.enumerated().reversed() {
+            partsStart[Int(entry.earlier)] = index
+        }
+        for holder in stride(from: earlier.users.count - 1, through: 0, by: -1) where partsStart[holder] == counts.count {
+            partsStart[holder] = partsStart[holder + 1]
+        }
         for entry in counts {
             let holder = Int(entry.earlier)
-            parts[holder].append(entry.user)
             // Users are numbered by their smallest key, so the first of a tie wins.
             if entry.count > homeCount[holder] {
                 home[holder] = entry.user
@@ -62,49 +68,52 @@ struct UserIDAssigner {
             }
         }
 
-        // The earlier users at home in each user, and the one whose id it keeps.
-        var candidates: [Int32: [Int32]] = [:]
-        for holder in home.indices where home[holder] >= 0 {
-            candidates[home[holder], default: []].append(Int32(holder))
+        // The earlier user whose id each user keeps: of those at home in it, the one with
+        // the most records there (ties: the earliest created_at, then the smallest id).
+        func beats(_ a: Int, _ b: Int) -> Bool {
+            if homeCount[a] != homeCount[b] { return homeCount[a] > homeCount[b] }
+            let createdA = earlier.createdAt[a], createdB = earlier.createdAt[b]
+            if createdA != createdB {
+                if createdA == Record.noTime { return false }
+                if createdB == Record.noTime { return true }
+                return createdA < createdB
+            }
+            return earlier.users[a] < earlier.users[b]
         }
         var winner = [Int32](repeating: -1, count: users.count)
-        var keeper = [Int32](repeating: -1, count: earlier.users.count)  // earlier -> user keeping it
-        for (user, holders) in candidates {
-            let count = Dictionary(uniqueKeysWithValues: holders.map { ($0, homeCount[Int($0)]) })
-            let best = holders.min { a, b in
-                if count[a]! != count[b]! { return count[a]! > count[b]! }
-                let createdA = earlier.createdAt[Int(a)], createdB = earlier.createdAt[Int(b)]
-                if createdA != createdB {
-                    if createdA == Record.noTime { return false }
-                    if createdB == Record.noTime { return true }
-                    return createdA < createdB
-                }
-                return earlier.users[Int(a)] < earlier.users[Int(b)]
-            }!
-            winner[Int(user)] = best
-            users[Int(user)].id = earlier.users[Int(best)]
-            for holder in holders { keeper[Int(holder)] = user }
+        for holder in home.indices where home[holder] >= 0 {
+            let user = Int(home[holder])
+            if winner[user] < 0 || beats(holder, Int(winner[user])) { winner[user] = Int32(holder) }
+        }
+        for user in users.indices where winner[user] >= 0 {
+            users[user].id = earlier.users[Int(winner[user])]
         }
 
         var taken = Set(earlier.users)
         for alias in earlier.aliases { taken.insert(alias.old) }
         assignNewIDs(&users, where: { winner[$0] < 0 }, records: records, arena: arena, taken: taken)
 
-        // Aliases: the earlier ones rewritten, then the ones this run makes.
-        var currentID: [UserID: UserID] = [:]  // earlier id -> id it lives on under
-        for holder in earlier.users.indices where keeper[holder] >= 0 {
-            currentID[earlier.users[holder]] = users[Int(keeper[holder])].id
+        // Aliases: the earlier ones rewritten to the id their user lives on under (found by
+        // binary search: `earlier.users` is sorted), then the ones this run makes.
+        func currentID(of id: UserID) -> UserID? {
+            var low = 0, high = earlier.users.count
+            while low < high {
+                let middle = (low + high) / 2
+                if earlier.users[middle] < id { low = middle + 1 } else { high = middle }
+            }
+            guard low < earlier.users.count, earlier.users[low] == id, home[low] >= 0 else { return nil }
+            return users[Int(home[low])].id
         }
         var aliases: [Alias] = []
         for alias in earlier.aliases {
-            guard let target = currentID[alias.user] else { continue }
+            guard let target = currentID(of: alias.user) else { continue }
             aliases.append(Alias(old: alias.old, user: target,
                                  runID: target == alias.user ? alias.runID : earlier.runID))
         }
         var mergedInto: [Int32: [UserID]] = [:]
-        for holder in earlier.users.indices where keeper[holder] >= 0 {
+        for holder in earlier.users.indices where home[holder] >= 0 {
             let id = earlier.users[holder]
-            let user = keeper[holder]
+            let user = home[holder]
             guard users[Int(user)].id != id else { continue }
             aliases.append(Alias(old: id, user: users[Int(user)].id, runID: earlier.runID))
             mergedInto[user, default: []].append(id)
@@ -112,14 +121,17 @@ struct UserIDAssigner {
         aliases.sort { $0.old < $1.old }
 
         return Outcome(aliases: aliases, changes: changes(
-            users: users, earlier: earlier, winner: winner, parts: parts, home: home, mergedInto: mergedInto))
+            users: users, earlier: earlier, winner: winner, counts: counts, partsStart: partsStart, home: home,
+            mergedInto: mergedInto))
     }
 
-    private func changes(users: [User], earlier: EarlierState, winner: [Int32], parts: [[Int32]],
+    private func changes(users: [User], earlier: EarlierState, winner: [Int32],
+                         counts: [(earlier: Int32, user: Int32, count: Int)], partsStart: [Int],
                          home: [Int32], mergedInto: [Int32: [UserID]]) -> Changes {
         let limit = RunReport.listLimit
         var holdsEarlier = [Bool](repeating: false, count: users.count)
-        for holderParts in parts { for user in holderParts { holdsEarlier[Int(user)] = true } }
+        for entry in counts { holdsEarlier[Int(entry.user)] = true }
+        func parts(_ holder: Int) -> [Int32] { counts[partsStart[holder]..<partsStart[holder + 1]].map(\.user) }
         let merged = mergedInto.keys.sorted().map { user in
             Changes.Merged(userId: users[Int(user)].id.text, aliases: mergedInto[user]!.sorted().map(\.text))
         }
@@ -128,13 +140,14 @@ struct UserIDAssigner {
         var gone: [String] = []
         var goneCount = 0
         for holder in earlier.users.indices {
-            if parts[holder].isEmpty {
+            let partCount = partsStart[holder + 1] - partsStart[holder]
+            if partCount == 0 {
                 goneCount += 1
                 if gone.count < limit { gone.append(earlier.users[holder].text) }
-            } else if parts[holder].count > 1 {
+            } else if partCount > 1 {
                 splitCount += 1
                 if split.count < limit {
-                    let ordered = [home[holder]] + parts[holder].filter { $0 != home[holder] }
+                    let ordered = [home[holder]] + parts(holder).filter { $0 != home[holder] }
                     split.append(Changes.Split(earlierId: earlier.users[holder].text,
                                                parts: ordered.map { users[Int($0)].id.text }))
                 }
