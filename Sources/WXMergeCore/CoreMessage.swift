@@ -17,7 +17,4 @@ public enum CoreMessage {
     static func cannotReadTemporaryFile(_ code: Int32) -> String {
         "cannot read back a temporary file: \(String(cString: strerror(code)))"
     }
-
-    public static let oneOpenIDPerApp = "one openid per appid"
-    public static let oneUnionIDPerPlatform = "one unionid per platform"
 }

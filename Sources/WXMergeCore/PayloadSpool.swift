@@ -100,11 +100,6 @@ public final class PayloadSpool: @unchecked Sendable {
         return ref
     }
 
-    /// Drops the payload begun last (its record was rejected).
-    public func discardPayload() {
-        buffer.removeSubrange(pendingStart...)
-    }
-
     public func finishWriting() throws {
         try flush()
     }

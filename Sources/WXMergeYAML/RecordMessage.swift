@@ -49,7 +49,6 @@ public enum RecordMessage {
     }
 }
 
-enum YAMLMessage {
-    static func cannotRead(_ path: String, _ code: Int32) -> String { RecordMessage.cannotRead(path, code) }
+extension RecordMessage {
     static let parserOutOfMemory = "cannot start the YAML parser: out of memory"
 }

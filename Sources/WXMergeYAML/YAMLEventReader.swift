@@ -65,14 +65,14 @@ final class YAMLEventReader {
             let code = fd < 0 ? errno : EISDIR
             if fd >= 0 { close(fd) }
             throw RunFailure(exitCode: RunFailure.missingInput,
-                             [.error(at: nil, YAMLMessage.cannotRead(displayPath, code))])
+                             [.error(at: nil, RecordMessage.cannotRead(displayPath, code))])
         }
         self.fd = fd
         parser = .allocate(capacity: 1)
         guard yaml_parser_initialize(parser) == 1 else {
             parser.deallocate()
             close(fd)
-            throw RunFailure(exitCode: RunFailure.dataError, [.error(at: nil, YAMLMessage.parserOutOfMemory)])
+            throw RunFailure(exitCode: RunFailure.dataError, [.error(at: nil, RecordMessage.parserOutOfMemory)])
         }
         scalar.reserveCapacity(256)
         yaml_parser_set_input(parser, { data, buffer, size, sizeRead in
@@ -173,7 +173,7 @@ final class YAMLEventReader {
     private func failure() -> RunFailure {
         if readFailure != 0 {
             return RunFailure(exitCode: RunFailure.missingInput,
-                              [.error(at: nil, YAMLMessage.cannotRead(displayPath, readFailure))])
+                              [.error(at: nil, RecordMessage.cannotRead(displayPath, readFailure))])
         }
         let problem = parser.pointee.problem.map { String(cString: $0) } ?? "invalid YAML"
         var location = Mark(parser.pointee.problem_mark).location(in: displayPath)
