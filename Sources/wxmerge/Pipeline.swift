@@ -37,7 +37,9 @@ struct Pipeline {
             reportPrefix: options.report ?? Self.path(job.report, in: job.folder))
 
         if writes { try publisher.prepare() }
-        var earlier = try EarlierOutput.read(path: publisher.databasePath, job: job)
+        // The earlier output is read on a thread of its own while the exports are parsed.
+        let databasePath = publisher.databasePath
+        let earlierReading = Background { try EarlierOutput.read(path: databasePath, job: job) }
         let spoolFolder = writes ? publisher.databaseFolder : (ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp")
         let progress = ReadProgress()
         let line = ProgressLine(enabled: !options.quiet, totalBytes: files.reduce(0) { $0 + $1.size }, files: files.count,
@@ -53,6 +55,7 @@ struct Pipeline {
             line.finish()
             throw error
         }
+        var earlier = try earlierReading.value()
         for warning in input.warnings {
             Console.error(.init(.warning, at: warning.first, warning.message + Self.times(warning.count)))
         }
@@ -131,6 +134,25 @@ struct Pipeline {
 
     static func times(_ count: Int) -> String {
         count == 1 ? "" : " (\(count) records)"
+    }
+}
+
+/// A value computed on another thread; `value()` waits for it.
+final class Background<Value: Sendable>: @unchecked Sendable {
+    private var result: Result<Value, any Error>?
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ work: @escaping @Sendable () throws -> Value) {
+        DispatchQueue.global().async {
+            self.result = Result { try work() }
+            self.done.signal()
+        }
+    }
+
+    func value() throws -> Value {
+        done.wait()
+        done.signal()
+        return try result!.get()
     }
 }
 
