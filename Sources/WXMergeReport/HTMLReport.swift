@@ -116,10 +116,12 @@ private struct Page {
         let apps = report.apps
         let cell = 64
         let left = 190
-        let top = 120
+        // Column labels are written at -40°: leave room above and right for the longest.
+        let longest = apps.map { ($0.name ?? $0.appid).count + $0.type.count + 1 }.max() ?? 0
+        let top = max(120, 24 + longest * 5)
         let size = apps.count * cell
         line("<p class=\"note\">Users present in both apps; colour by share of the row app's users. Hover for exact figures.</p>")
-        let width = left + size + 150
+        let width = left + size + max(150, longest * 6)
         line("<div class=\"chart\"><svg class=\"heatmap\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(top + size + 10)\" viewBox=\"0 0 \(width) \(top + size + 10)\" role=\"img\" aria-label=\"app overlap matrix\">")
         for (index, app) in apps.enumerated() {
             let label = escape(app.name ?? app.appid)
