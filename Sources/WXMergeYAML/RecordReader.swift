@@ -1,5 +1,6 @@
 public import WXMergeCore
 import Dispatch
+import Foundation
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -26,10 +27,11 @@ public struct RecordReader {
     public let files: [InputFile]
     public let workers: Int
 
-    public init(job: Job, files: [InputFile], workers: Int = 2) {
+    /// - Parameter workers: reader threads; by default one per core (never more than files).
+    public init(job: Job, files: [InputFile], workers: Int? = nil) {
         self.job = job
         self.files = files
-        self.workers = max(1, min(workers, files.count))
+        self.workers = max(1, min(workers ?? ProcessInfo.processInfo.activeProcessorCount, files.count))
     }
 
     /// - Parameter spoolFolder: where the payload spools go (unlinked on creation).
