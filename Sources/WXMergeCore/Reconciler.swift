@@ -25,9 +25,7 @@ public struct Reconciliation: Sendable {
     public var accounts: Int
 
     public func text(_ ref: TextRef) -> String? {
-        guard !ref.isMissing else { return nil }
-        let start = Int(ref.offset)
-        return String(decoding: arena[start..<start + Int(ref.length)], as: UTF8.self)
+        ref.text(in: arena)
     }
 
     /// The text of the key a rule links on, as the `links` and `conflicts` tables show it:
@@ -276,7 +274,7 @@ struct LinkState {
         }
 
         for run in openidRuns {
-            link(.openid, records: run.map { Int32($0) })
+            link(.openid, records: run.lazy.map { Int32($0) })
         }
         if job.rules.unionid {
             for group in unionidKeys.groups {

@@ -13,6 +13,13 @@ public struct TextRef: Sendable, Hashable {
     public static let missing = TextRef(offset: 0, length: UInt32.max)
 
     public var isMissing: Bool { length == UInt32.max }
+
+    /// The text this refers to in `arena`, or nil when missing.
+    public func text(in arena: [UInt8]) -> String? {
+        guard !isMissing else { return nil }
+        let start = Int(offset)
+        return String(decoding: arena[start..<start + Int(length)], as: UTF8.self)
+    }
 }
 
 /// Which of a record's payload fields hold a non-blank value.
@@ -130,8 +137,6 @@ public struct RecordSet: Sendable {
     public init() {}
 
     public func text(_ ref: TextRef) -> String? {
-        guard !ref.isMissing else { return nil }
-        let start = Int(ref.offset)
-        return String(decoding: arena[start..<start + Int(ref.length)], as: UTF8.self)
+        ref.text(in: arena)
     }
 }

@@ -189,13 +189,10 @@ struct UserIDAssigner {
                          _ record: Record, _ text: UnsafeBufferPointer<UInt8>) -> Int {
         let a = appRank[Int(account.app)], b = appRank[Int(record.app)]
         if a != b { return a < b ? -1 : 1 }
-        let x = UnsafeBufferPointer(rebasing: accountText[Int(account.openid.offset)..<Int(account.openid.offset + account.openid.length)])
-        let y = UnsafeBufferPointer(rebasing: text[Int(record.openid.offset)..<Int(record.openid.offset + record.openid.length)])
-        let common = min(x.count, y.count)
-        for index in 0..<common where x[index] != y[index] {
-            return x[index] < y[index] ? -1 : 1
-        }
-        return x.count - y.count
+        let x = accountText.baseAddress! + Int(account.openid.offset)
+        let y = text.baseAddress! + Int(record.openid.offset)
+        let order = Reconciler.memcmpBytes(x, y, Int(min(account.openid.length, record.openid.length)))
+        return order != 0 ? order : Int(account.openid.length) - Int(record.openid.length)
     }
 
     private func assignNewIDs(_ users: inout [User], where needsID: (Int) -> Bool, records: [Record],
