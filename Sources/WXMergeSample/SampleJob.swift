@@ -1,5 +1,5 @@
 import Foundation
-public import WXMergeCore
+import WXMergeCore
 
 /// Writes a realistic synthetic job (`wxmerge generate`): the job file, one export per
 /// app and the truth (`file,index,person`), as a company's real exports look.

@@ -22,31 +22,7 @@ public struct RunRow: Sendable {
 
     /// A JSON object with sorted keys, as the `inputs` and `counts` columns hold.
     static func json<V>(_ object: [String: V], value: (V) -> String) -> String {
-        let members = object.keys.sorted().map { key in
-            var quoted: [UInt8] = []
-            JSONText.appendString(Array(key.utf8), to: &quoted)
-            return String(decoding: quoted, as: UTF8.self) + ":" + value(object[key]!)
-        }
+        let members = object.keys.sorted().map { JSONText.quoted($0) + ":" + value(object[$0]!) }
         return "{" + members.joined(separator: ",") + "}"
-    }
-}
-
-enum JSONText {
-    static func appendString(_ bytes: [UInt8], to json: inout [UInt8]) {
-        json.append(UInt8(ascii: "\""))
-        for byte in bytes {
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-                json.append(UInt8(ascii: "\\"))
-                json.append(byte)
-            case 0..<0x20:
-                json.append(contentsOf: Array("\\u00".utf8))
-                json.append(Array("0123456789abcdef".utf8)[Int(byte >> 4)])
-                json.append(Array("0123456789abcdef".utf8)[Int(byte & 0xF)])
-            default:
-                json.append(byte)
-            }
-        }
-        json.append(UInt8(ascii: "\""))
     }
 }

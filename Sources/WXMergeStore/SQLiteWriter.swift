@@ -56,11 +56,7 @@ public struct SQLiteWriter {
                     try db.execute(
                         sql: "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
                         arguments: [result.runID, run.startedAt, run.finishedAt, run.version, run.configSHA256,
-                                    RunRow.json(run.inputs) { value in
-                                        var quoted: [UInt8] = []
-                                        JSONText.appendString(Array(value.utf8), to: &quoted)
-                                        return String(decoding: quoted, as: UTF8.self)
-                                    },
+                                    RunRow.json(run.inputs, value: JSONText.quoted),
                                     RunRow.json(run.counts) { String($0) }])
                     try db.execute(sql: "PRAGMA cache_size = -2000; PRAGMA threads = 2")
                     try Schema.createIndexes(db)

@@ -55,11 +55,11 @@ enum JSONWriter {
     /// A mapping key: a scalar's text, or the JSON of a complex key as a string.
     private static func appendKey(_ reader: YAMLEventReader, to json: inout [UInt8]) throws {
         if reader.kind == .scalar {
-            appendString(reader.scalar, to: &json)
+            JSONText.appendString(reader.scalar, to: &json)
         } else {
             var inner: [UInt8] = []
             try appendNode(reader, to: &inner)
-            appendString(inner, to: &json)
+            JSONText.appendString(inner, to: &json)
         }
     }
 
@@ -83,7 +83,7 @@ enum JSONWriter {
                 }
             }
         }
-        appendString(bytes, to: &json)
+        JSONText.appendString(bytes, to: &json)
     }
 
     /// Whether the text is a JSON number without leading zeros (`01234` stays a string).
@@ -108,25 +108,5 @@ enum JSONWriter {
             guard digits() > 0 else { return false }
         }
         return index == bytes.count
-    }
-
-    static func appendString(_ bytes: some Collection<UInt8>, to json: inout [UInt8]) {
-        json.append(UInt8(ascii: "\""))
-        let hex = Array("0123456789abcdef".utf8)
-        for byte in bytes {
-            switch byte {
-            case UInt8(ascii: "\""): json.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): json.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x0A: json.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0D: json.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: json.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0..<0x20:
-                json.append(contentsOf: Array("\\u00".utf8))
-                json.append(hex[Int(byte >> 4)])
-                json.append(hex[Int(byte & 0xF)])
-            default: json.append(byte)
-            }
-        }
-        json.append(UInt8(ascii: "\""))
     }
 }

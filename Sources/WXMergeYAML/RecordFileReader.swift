@@ -529,7 +529,7 @@ private struct AttributeMembers {
                 && !written.contains(where: { bytes[$0].elementsEqual(bytes[member.key]) }) {
                 if !written.isEmpty { json.append(UInt8(ascii: ",")) }
                 written.append(member.key)
-                JSONWriter.appendString(bytes[member.key], to: &json)
+                JSONText.appendString(bytes[member.key], to: &json)
                 json.append(UInt8(ascii: ":"))
                 json.append(contentsOf: bytes[member.value])
             }
