@@ -280,6 +280,11 @@ private struct ByteScanner {
 }
 
 extension String {
+    /// Byte order of the UTF-8 text: the order SPEC §3 sorts appids, sources and files in.
+    public func precedesInByteOrder(_ other: String) -> Bool {
+        utf8.lexicographicallyPrecedes(other.utf8)
+    }
+
     func trimmingWhiteSpace() -> String {
         var scalars = Substring(self)
         while let first = scalars.first, first.isWhitespace { scalars.removeFirst() }

@@ -108,7 +108,7 @@ public struct Reconciler {
     /// Rank of each string in byte order.
     static func ranks(_ strings: [String]) -> [Int32] {
         var ranks = [Int32](repeating: 0, count: strings.count)
-        for (rank, index) in strings.indices.sorted(by: { Array(strings[$0].utf8).lexicographicallyPrecedes(Array(strings[$1].utf8)) }).enumerated() {
+        for (rank, index) in strings.indices.sorted(by: { strings[$0].precedesInByteOrder(strings[$1]) }).enumerated() {
             ranks[index] = Int32(rank)
         }
         return ranks

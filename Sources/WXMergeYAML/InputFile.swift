@@ -41,7 +41,7 @@ public struct InputFile: Sendable, Equatable {
                 files.append(InputFile(path: path, displayPath: display, size: Int(info.st_size)))
             }
         }
-        return files.sorted { Array($0.displayPath.utf8).lexicographicallyPrecedes(Array($1.displayPath.utf8)) }
+        return files.sorted { $0.displayPath.precedesInByteOrder($1.displayPath) }
     }
 
     private static func glob(_ pattern: String) -> [String] {

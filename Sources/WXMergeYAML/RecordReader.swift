@@ -87,9 +87,7 @@ public struct RecordReader {
     private func merge(_ parts: inout [FileRecords]) throws -> ReadResult {
         var result = ReadResult()
         result.records.files = files.map(\.displayPath)
-        result.records.sources = Array(Set(parts.flatMap(\.sources))).sorted {
-            Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8))
-        }
+        result.records.sources = Array(Set(parts.flatMap(\.sources))).sorted { $0.precedesInByteOrder($1) }
         let sourceRank = Dictionary(uniqueKeysWithValues: result.records.sources.enumerated().map { ($1, Int32($0)) })
         var warnings: [String: WarningTally] = [:]
         result.records.records.reserveCapacity(parts.reduce(0) { $0 + $1.records.count })
