@@ -65,11 +65,11 @@ enum JSONWriter {
 
     static func appendScalar(_ bytes: [UInt8], isPlain: Bool, to json: inout [UInt8]) {
         if isPlain {
-            let text = String(decoding: bytes, as: UTF8.self)
-            switch text {
-            case "", "~", "null", "Null", "NULL":
+            if YAMLEventReader.isNull(bytes) {
                 json.append(contentsOf: "null".utf8)
                 return
+            }
+            switch String(decoding: bytes, as: UTF8.self) {
             case "true", "True", "TRUE":
                 json.append(contentsOf: "true".utf8)
                 return

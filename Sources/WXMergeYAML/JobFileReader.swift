@@ -108,7 +108,7 @@ private struct Validator {
 
     func isNull(_ node: YAMLNode) -> Bool {
         guard case .scalar(let text, true, _) = node else { return false }
-        return ["", "~", "null", "Null", "NULL"].contains(text)
+        return YAMLEventReader.isNull(text.utf8)
     }
 
     mutating func boolean(_ node: YAMLNode?, key: String, default value: Bool) -> Bool {

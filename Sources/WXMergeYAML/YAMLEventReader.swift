@@ -146,11 +146,15 @@ final class YAMLEventReader {
 
     /// Whether the current scalar is YAML's null: a plain `~`, `null` or nothing.
     var isNullScalar: Bool {
-        guard kind == .scalar, isPlainScalar else { return false }
-        switch scalar.count {
+        kind == .scalar && isPlainScalar && Self.isNull(scalar)
+    }
+
+    /// Whether a plain scalar's text is one of YAML's spellings of null.
+    static func isNull(_ text: some Collection<UInt8>) -> Bool {
+        switch text.count {
         case 0: return true
-        case 1: return scalar[0] == UInt8(ascii: "~")
-        case 4: return scalar.elementsEqual("null".utf8) || scalar.elementsEqual("Null".utf8) || scalar.elementsEqual("NULL".utf8)
+        case 1: return text.first == UInt8(ascii: "~")
+        case 4: return text.elementsEqual("null".utf8) || text.elementsEqual("Null".utf8) || text.elementsEqual("NULL".utf8)
         default: return false
         }
     }
