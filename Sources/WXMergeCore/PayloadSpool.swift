@@ -1,8 +1,8 @@
 // The one file that does I/O in WXMergeCore. A record's payload (nickname, avatar,
 // phone, email, attributes) is not needed to decide who is who, and at a million users
 // it would weigh more than everything reconciliation keeps. The YAML reader appends
-// each payload here once, as it parses, and the store reads it back once, as it writes
-// the record row: no second parse, and memory stays flat. It lives in Core because the
+// each payload here once, as it parses, and the store reads it back once, from a read-only
+// mapping, as it writes the record row: no second parse, and memory stays flat. It lives in Core because the
 // reader and the store, which must not know each other, both use it.
 
 #if canImport(Glibc)
@@ -43,6 +43,7 @@ public final class PayloadSpool: @unchecked Sendable {
     private var buffer: [UInt8] = []
     private var flushed: UInt64 = 0
     private var pendingStart = 0
+    private var mapping: UnsafeRawBufferPointer?
 
     /// Creates the spool in `folder` (the output's folder, so it shares its disk).
     public init(index: UInt16, folder: String) throws {
@@ -59,6 +60,9 @@ public final class PayloadSpool: @unchecked Sendable {
     }
 
     deinit {
+        if let mapping {
+            munmap(UnsafeMutableRawPointer(mutating: mapping.baseAddress!), mapping.count)
+        }
         close(fd)
     }
 
@@ -100,8 +104,10 @@ public final class PayloadSpool: @unchecked Sendable {
         return ref
     }
 
+    /// Ends writing and maps the spool for reading.
     public func finishWriting() throws {
         try flush()
+        try map()
     }
 
     private func flush() throws {
@@ -123,39 +129,48 @@ public final class PayloadSpool: @unchecked Sendable {
 
     // MARK: Reading
 
-    /// Reads a payload into `into` (resized as needed) and returns its fields as ranges
-    /// of `into`, nil for a field with no value.
-    public func read(_ ref: PayloadRef, into storage: inout [UInt8]) throws -> [Range<Int>?] {
-        let length = Int(ref.length)
-        if storage.count < length {
-            storage = [UInt8](repeating: 0, count: max(length, storage.count * 2))
+    /// The payload at `ref`. Valid after `finishWriting()` while the spool lives; its
+    /// bytes stay where they are, so a caller may hand them to SQLite without a copy.
+    public func payload(_ ref: PayloadRef) -> Payload {
+        Payload(start: mapping!.baseAddress!.assumingMemoryBound(to: UInt8.self) + Int(ref.offset))
+    }
+
+    /// Lets the kernel take back the pages read so far (they are read again from the
+    /// file if needed): records are written in canonical order, which visits the spool
+    /// out of order, and without this every page read would stay in the process's memory.
+    public func releasePages() {
+        guard let mapping else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: mapping.baseAddress!), mapping.count, MADV_DONTNEED)
+    }
+
+    private func map() throws {
+        guard flushed > 0 else { return }
+        let address = mmap(nil, Int(flushed), PROT_READ, MAP_SHARED, fd, 0)
+        guard let address, address != MAP_FAILED else {
+            throw RunFailure(exitCode: RunFailure.outputNotWritable,
+                             [.error(at: nil, CoreMessage.cannotReadTemporaryFile(errno))])
         }
-        var done = 0
-        while done < length {
-            let n = storage.withUnsafeMutableBytes {
-                pread(fd, $0.baseAddress! + done, length - done, off_t(ref.offset) + off_t(done))
-            }
-            guard n > 0 else {
-                throw RunFailure(exitCode: RunFailure.outputNotWritable,
-                                 [.error(at: nil, CoreMessage.cannotReadTemporaryFile(errno))])
-            }
-            done += n
+        mapping = UnsafeRawBufferPointer(start: address, count: Int(flushed))
+    }
+}
+
+/// One spooled payload, read in place.
+public struct Payload {
+    let start: UnsafePointer<UInt8>
+
+    /// The field's bytes; nil when the record has no value.
+    public subscript(field: PayloadField) -> UnsafeBufferPointer<UInt8>? {
+        var position = start
+        for _ in 0..<field.rawValue {
+            let count = UnsafeRawPointer(position).loadUnaligned(as: UInt32.self).littleEndian
+            position += 4 + (count == UInt32.max ? 0 : Int(count))
         }
-        var fields: [Range<Int>?] = []
-        fields.reserveCapacity(PayloadField.allCases.count)
-        var position = 0
-        storage.withUnsafeBytes { bytes in
-            for _ in PayloadField.allCases {
-                let count = bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self).littleEndian
-                position += 4
-                if count == UInt32.max {
-                    fields.append(nil)
-                } else {
-                    fields.append(position..<position + Int(count))
-                    position += Int(count)
-                }
-            }
-        }
-        return fields
+        let count = UnsafeRawPointer(position).loadUnaligned(as: UInt32.self).littleEndian
+        return count == UInt32.max ? nil : UnsafeBufferPointer(start: position + 4, count: Int(count))
+    }
+
+    /// The field as text (for tests and messages).
+    public func text(_ field: PayloadField) -> String? {
+        self[field].map { String(decoding: $0, as: UTF8.self) }
     }
 }

@@ -13,17 +13,27 @@ public struct UserID: Sendable, Hashable, Comparable {
         (lhs.high, lhs.low) < (rhs.high, rhs.low)
     }
 
+    /// Bytes in `text`.
+    public static let textLength = 26
+
     public var text: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var bytes: [UInt8] = Array("u_".utf8)
-        bytes.reserveCapacity(26)
-        for shift in stride(from: 60, through: 0, by: -4) {
-            bytes.append(digits[Int((high >> UInt64(shift)) & 0xF)])
+        String(unsafeUninitializedCapacity: Self.textLength) { buffer in
+            write(to: buffer.baseAddress!)
+            return Self.textLength
         }
-        for shift in stride(from: 28, through: 0, by: -4) {
-            bytes.append(digits[Int((low >> UInt32(shift)) & 0xF)])
+    }
+
+    /// Writes `text` (`textLength` bytes) without making a String.
+    public func write(to out: UnsafeMutablePointer<UInt8>) {
+        let digits: StaticString = "0123456789abcdef"
+        out[0] = UInt8(ascii: "u")
+        out[1] = UInt8(ascii: "_")
+        for index in 0..<16 {
+            out[2 + index] = digits.utf8Start[Int((high >> UInt64(60 - 4 * index)) & 0xF)]
         }
-        return String(decoding: bytes, as: UTF8.self)
+        for index in 0..<8 {
+            out[18 + index] = digits.utf8Start[Int((low >> UInt32(28 - 4 * index)) & 0xF)]
+        }
     }
 
     public init?(text: String) {

@@ -74,13 +74,17 @@ public struct SQLiteWriter {
     private static func writeRecords(_ db: Database, _ result: Reconciliation, ids: UserIDTexts,
                                      job: Job, spools: [PayloadSpool]) throws {
         let insert = try BatchedInsert(db, table: "records", columns: 22, rows: result.records.count)
-        let appids = job.apps.map(\.appid)
-        let types = job.apps.map(\.type.rawValue)
-        let platforms = job.platforms.map(\.id)
-        var payload: [UInt8] = []
+        let appids = ConstantTexts(job.apps.map(\.appid))
+        let types = ConstantTexts(job.apps.map(\.type.rawValue))
+        let platforms = ConstantTexts(job.platforms.map(\.id))
+        let sources = ConstantTexts(result.sources)
+        let files = ConstantTexts(result.files)
         try result.arena.withUnsafeBufferPointer { arena in
             for (index, record) in result.records.enumerated() {
-                let fields = try spools[Int(record.payload.spool)].read(record.payload, into: &payload)
+                if index % Self.recordsBetweenPageReleases == 0 {
+                    for spool in spools { spool.releasePages() }
+                }
+                let payload = spools[Int(record.payload.spool)].payload(record.payload)
                 let row = insert.binder(for: index)
                 row.int(1, Int64(index + 1))
                 ids.bind(row, 2, user: result.userOf[index])
@@ -89,19 +93,17 @@ public struct SQLiteWriter {
                 row.text(5, record.platform >= 0 ? platforms[Int(record.platform)] : nil)
                 row.text(6, arena, record.openid)
                 row.text(7, arena, record.unionid)
-                row.text(8, result.sources[Int(record.source)])
+                row.text(8, sources[Int(record.source)])
                 row.text(9, arena, record.legacyID)
-                payload.withUnsafeBufferPointer { bytes in
-                    row.text(10, bytes, fields[PayloadField.nickname.rawValue])
-                    row.text(11, bytes, fields[PayloadField.avatarURL.rawValue])
-                    row.text(12, bytes, fields[PayloadField.phone.rawValue])
-                    row.text(14, bytes, fields[PayloadField.email.rawValue])
-                    row.text(17, bytes, fields[PayloadField.attributes.rawValue])
-                }
+                row.text(10, payload[.nickname])
+                row.text(11, payload[.avatarURL])
+                row.text(12, payload[.phone])
                 row.int(13, record.fields.contains(.phoneVerified) ? 1 : 0)
+                row.text(14, payload[.email])
                 row.time(15, record.createdAt)
                 row.time(16, record.updatedAt)
-                row.text(18, result.files[Int(record.file)])
+                row.text(17, payload[.attributes])
+                row.text(18, files[Int(record.file)])
                 row.int(19, Int64(record.line))
                 row.text(20, record.originalApp >= 0 ? appids[Int(record.originalApp)] : nil)
                 row.text(21, arena, record.originalOpenID)
@@ -110,6 +112,10 @@ public struct SQLiteWriter {
             }
         }
     }
+
+    /// How often the records writer lets go of the spool pages it has read (see
+    /// `PayloadSpool.releasePages`): often enough to keep them a few tens of MB.
+    static let recordsBetweenPageReleases = 1 << 16
 
     /// Users in user_id order, so the primary key index is built by appending.
     private static func writeUsers(_ db: Database, _ result: Reconciliation, ids: UserIDTexts) throws {
@@ -184,22 +190,55 @@ public struct SQLiteWriter {
     }
 }
 
-/// Every user's id as text, made once: 26 bytes a user in one buffer.
-struct UserIDTexts {
-    private var bytes: [UInt8] = []
+/// Every user's id as text, made once: 26 bytes a user in memory that stays put, so
+/// rows bind them without a copy.
+final class UserIDTexts {
+    private static let length = UserID.textLength
+    private let bytes: UnsafeMutableBufferPointer<UInt8>
     /// User indexes in user_id order.
     let sortedUsers: [Int32]
 
     init(_ users: [User]) {
-        bytes.reserveCapacity(users.count * 26)
-        for user in users { bytes.append(contentsOf: user.id.text.utf8) }
+        bytes = .allocate(capacity: max(1, users.count * Self.length))
+        for (index, user) in users.enumerated() {
+            user.id.write(to: bytes.baseAddress! + index * Self.length)
+        }
         sortedUsers = users.indices.map(Int32.init).sorted { users[Int($0)].id < users[Int($1)].id }
     }
 
+    deinit {
+        bytes.deallocate()
+    }
+
     func bind(_ row: RowBinder, _ column: Int32, user: Int32) {
-        bytes.withUnsafeBufferPointer { buffer in
-            row.text(column, buffer, Int(user) * 26..<Int(user) * 26 + 26)
+        row.text(column, UnsafeBufferPointer(rebasing: bytes[Int(user) * Self.length..<(Int(user) + 1) * Self.length]))
+    }
+}
+
+/// Texts that many rows repeat (appids, app types, sources, files), copied once into
+/// memory that stays put, so rows bind them without a copy.
+final class ConstantTexts {
+    private let bytes: UnsafeMutableBufferPointer<UInt8>
+    private let ranges: [Range<Int>]
+
+    init(_ texts: [String]) {
+        bytes = .allocate(capacity: max(1, texts.reduce(0) { $0 + $1.utf8.count }))
+        var ranges: [Range<Int>] = []
+        var end = 0
+        for text in texts {
+            let start = end
+            end = bytes[start...].initialize(from: text.utf8).1
+            ranges.append(start..<end)
         }
+        self.ranges = ranges
+    }
+
+    deinit {
+        bytes.deallocate()
+    }
+
+    subscript(index: Int) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(rebasing: bytes[ranges[index]])
     }
 }
 
@@ -248,9 +287,15 @@ struct BatchedInsert {
 
 /// Binds values to a prepared statement by column number (offset by `base` for the
 /// later rows of a multi-row insert) and steps it.
+///
+/// Text given as bytes is bound without a copy (`SQLITE_STATIC`): the caller keeps the
+/// bytes where they are until the statement's next step. Copying every value cost more
+/// than the inserts themselves. Times are formatted into a slot per parameter that the
+/// binder owns.
 struct RowBinder {
     let statement: OpaquePointer
     var base: Int32 = 0
+    private let times: TimeSlots
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
     /// A pointer for empty text: SQLite reads a null pointer as NULL, not as ''.
     nonisolated(unsafe) private static let empty: UnsafePointer<CChar> = {
@@ -261,6 +306,7 @@ struct RowBinder {
 
     init(_ statement: OpaquePointer) {
         self.statement = statement
+        times = TimeSlots(parameters: Int(sqlite3_bind_parameter_count(statement)))
     }
 
     func int(_ column: Int32, _ value: Int64?) {
@@ -271,6 +317,7 @@ struct RowBinder {
         }
     }
 
+    /// Binds a copy of `value`.
     func text(_ column: Int32, _ value: String?) {
         guard var value else {
             sqlite3_bind_null(statement, base + column)
@@ -282,17 +329,18 @@ struct RowBinder {
         }
     }
 
-    func text(_ column: Int32, _ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>?) {
-        guard let range else {
+    /// Binds `bytes` in place: they must stay where they are until the next step.
+    func text(_ column: Int32, _ bytes: UnsafeBufferPointer<UInt8>?) {
+        guard let bytes else {
             sqlite3_bind_null(statement, base + column)
             return
         }
-        let base = buffer.baseAddress.map { UnsafeRawPointer($0 + range.lowerBound).assumingMemoryBound(to: CChar.self) }
-        sqlite3_bind_text(statement, self.base + column, base ?? Self.empty, Int32(range.count), Self.transient)
+        let start = bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }
+        sqlite3_bind_text(statement, base + column, start ?? Self.empty, Int32(bytes.count), nil)
     }
 
     func text(_ column: Int32, _ arena: UnsafeBufferPointer<UInt8>, _ ref: TextRef) {
-        text(column, arena, ref.isMissing ? nil : Int(ref.offset)..<Int(ref.offset) + Int(ref.length))
+        text(column, ref.isMissing ? nil : UnsafeBufferPointer(rebasing: arena[Int(ref.offset)..<Int(ref.offset) + Int(ref.length)]))
     }
 
     func time(_ column: Int32, _ seconds: Int64) {
@@ -300,10 +348,9 @@ struct RowBinder {
             sqlite3_bind_null(statement, base + column)
             return
         }
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Normalization.timeLength) { buffer in
-            Normalization.writeTime(seconds, to: buffer.baseAddress!)
-            text(column, UnsafeBufferPointer(buffer), 0..<Normalization.timeLength)
-        }
+        let slot = times.slot(Int(base + column))
+        Normalization.writeTime(seconds, to: slot)
+        text(column, UnsafeBufferPointer(start: slot, count: Normalization.timeLength))
     }
 
     func step() throws {
@@ -313,5 +360,22 @@ struct RowBinder {
             let db = sqlite3_db_handle(statement)
             throw StoreMessage.failure(String(cString: sqlite3_errmsg(db)))
         }
+    }
+}
+
+/// Room for one formatted time per statement parameter.
+final class TimeSlots {
+    private let bytes: UnsafeMutablePointer<UInt8>
+
+    init(parameters: Int) {
+        bytes = .allocate(capacity: (parameters + 1) * Normalization.timeLength)
+    }
+
+    deinit {
+        bytes.deallocate()
+    }
+
+    func slot(_ parameter: Int) -> UnsafeMutablePointer<UInt8> {
+        bytes + parameter * Normalization.timeLength
     }
 }

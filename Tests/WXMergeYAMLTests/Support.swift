@@ -91,10 +91,8 @@ final class Workspace {
     }
 
     /// A payload field of a record as text.
-    static func payload(_ field: PayloadField, of record: Record, in spools: [PayloadSpool]) throws -> String? {
-        var storage: [UInt8] = []
-        let fields = try spools[Int(record.payload.spool)].read(record.payload, into: &storage)
-        return fields[field.rawValue].map { String(decoding: storage[$0], as: UTF8.self) }
+    static func payload(_ field: PayloadField, of record: Record, in spools: [PayloadSpool]) -> String? {
+        spools[Int(record.payload.spool)].payload(record.payload).text(field)
     }
 }
 
