@@ -55,7 +55,7 @@ enum JSONWriter {
     /// A mapping key: a scalar's text, or the JSON of a complex key as a string.
     private static func appendKey(_ reader: YAMLEventReader, to json: inout [UInt8]) throws {
         if reader.kind == .scalar {
-            JSONText.appendString(reader.scalar, to: &json)
+            JSONText.appendString(buffer: reader.scalar, to: &json)
         } else {
             var inner: [UInt8] = []
             try appendNode(reader, to: &inner)
@@ -63,31 +63,32 @@ enum JSONWriter {
         }
     }
 
-    static func appendScalar(_ bytes: [UInt8], isPlain: Bool, to json: inout [UInt8]) {
+    static func appendScalar(_ bytes: UnsafeBufferPointer<UInt8>, isPlain: Bool, to json: inout [UInt8]) {
         if isPlain {
             if YAMLEventReader.isNull(bytes) {
                 json.append(contentsOf: "null".utf8)
                 return
             }
-            switch String(decoding: bytes, as: UTF8.self) {
-            case "true", "True", "TRUE":
-                json.append(contentsOf: "true".utf8)
+            if isJSONNumber(bytes) {
+                json.append(contentsOf: bytes)
                 return
-            case "false", "False", "FALSE":
-                json.append(contentsOf: "false".utf8)
+            }
+            for (spellings, literal) in booleans where spellings.contains(where: { $0.elementsEqual(bytes) }) {
+                json.append(contentsOf: literal.utf8)
                 return
-            default:
-                if isJSONNumber(bytes) {
-                    json.append(contentsOf: bytes)
-                    return
-                }
             }
         }
-        JSONText.appendString(bytes, to: &json)
+        JSONText.appendString(buffer: bytes, to: &json)
     }
 
+    /// YAML 1.2 core-schema booleans and their JSON literal.
+    private static let booleans: [([[UInt8]], String)] = [
+        (["true", "True", "TRUE"].map { Array($0.utf8) }, "true"),
+        (["false", "False", "FALSE"].map { Array($0.utf8) }, "false"),
+    ]
+
     /// Whether the text is a JSON number without leading zeros (`01234` stays a string).
-    static func isJSONNumber(_ bytes: [UInt8]) -> Bool {
+    static func isJSONNumber(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var index = 0
         func digits() -> Int {
             let start = index

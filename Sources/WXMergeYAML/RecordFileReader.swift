@@ -32,9 +32,9 @@ final class RecordFileReader {
         var name: String { Self.byName.first { $0.value == self }!.key }
 
         /// The field a key names, from its bytes: no String and no hashing per key.
-        static func named(_ key: [UInt8]) -> Field? {
+        static func named(_ key: UnsafeBufferPointer<UInt8>) -> Field? {
             let index = Swift.min(key.count, Self.byLength.count - 1)
-            for (bytes, field) in Self.byLength[index] where bytes == key { return field }
+            for (bytes, field) in Self.byLength[index] where bytes.elementsEqual(key) { return field }
             return nil
         }
 
@@ -166,8 +166,8 @@ final class RecordFileReader {
                 if !reader.isNullScalar {
                     switch key {
                     case "source": document.source = reader.scalarText
-                    case "appid": document.appid = (reader.scalar, reader.start)
-                    default: document.platform = reader.scalar
+                    case "appid": document.appid = (Array(reader.scalar), reader.start)
+                    default: document.platform = Array(reader.scalar)
                     }
                 }
             default:
@@ -320,6 +320,11 @@ final class RecordFileReader {
         try reader.skipNode()
     }
 
+    /// Spellings of `is_snapshotuser` that make a record a snapshot user's.
+    private static let snapshotFlags: Set<[UInt8]> = Set(["1", "true", "True", "TRUE"].map { Array($0.utf8) })
+    /// Spellings of `phone_verified` that mean yes.
+    private static let verifiedFlags: Set<[UInt8]> = Set(["true", "True", "TRUE", "yes", "Yes", "YES", "on", "1"].map { Array($0.utf8) })
+
     private static func isID(_ field: Field) -> Bool {
         field == .openid || field == .unionid || field == .legacyID || field == .appid || field == .source
             || field == .platform
@@ -331,7 +336,7 @@ final class RecordFileReader {
 
     /// The reason the record in scratch cannot be used, or nil.
     private func validate() -> String? {
-        if let flag = value(.isSnapshotUser), ["1", "true", "True", "TRUE"].contains(String(decoding: flag, as: UTF8.self)) {
+        if let flag = value(.isSnapshotUser), Self.snapshotFlags.contains(flag) {
             return RecordMessage.snapshotUser
         }
         for field in [Field.openid, .unionid, .legacyID] {
@@ -412,8 +417,7 @@ final class RecordFileReader {
         if avatar != nil { fields.insert(.avatarURL) }
         if phone != nil { fields.insert(.phone) }
         if email != nil { fields.insert(.email) }
-        if let verified = value(.phoneVerified), verified.count <= 4,
-           ["true", "True", "TRUE", "yes", "Yes", "YES", "on", "1"].contains(String(decoding: verified, as: UTF8.self)) {
+        if let verified = value(.phoneVerified), Self.verifiedFlags.contains(verified) {
             fields.insert(.phoneVerified)
         }
 
@@ -506,13 +510,15 @@ private struct AttributeMembers {
     var members: [(key: Range<Int>, value: Range<Int>, isExplicit: Bool)] = []
     /// The JSON object, after `writeObject()`.
     private(set) var json: [UInt8] = []
+    /// Keys written so far by `writeObject()`.
+    private var written: [Range<Int>] = []
 
     mutating func removeAll() {
         bytes.removeAll(keepingCapacity: true)
         members.removeAll(keepingCapacity: true)
     }
 
-    mutating func appendKey(_ key: [UInt8]) -> Range<Int> {
+    mutating func appendKey(_ key: UnsafeBufferPointer<UInt8>) -> Range<Int> {
         let start = bytes.count
         bytes.append(contentsOf: key)
         return start..<bytes.count
@@ -523,13 +529,13 @@ private struct AttributeMembers {
     mutating func writeObject() {
         json.removeAll(keepingCapacity: true)
         json.append(UInt8(ascii: "{"))
-        var written: [Range<Int>] = []
+        written.removeAll(keepingCapacity: true)
         for isExplicit in [true, false] {
             for member in members where member.isExplicit == isExplicit
                 && !written.contains(where: { bytes[$0].elementsEqual(bytes[member.key]) }) {
                 if !written.isEmpty { json.append(UInt8(ascii: ",")) }
                 written.append(member.key)
-                JSONText.appendString(bytes[member.key], to: &json)
+                bytes.withUnsafeBufferPointer { JSONText.appendString(buffer: UnsafeBufferPointer(rebasing: $0[member.key]), to: &json) }
                 json.append(UInt8(ascii: ":"))
                 json.append(contentsOf: bytes[member.value])
             }

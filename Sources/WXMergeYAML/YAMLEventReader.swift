@@ -36,8 +36,8 @@ enum EventKind: Equatable {
 /// Owns the parser struct on the heap (libyaml keeps pointers into it, so it must not
 /// move) and the file descriptor, and feeds libyaml through a read handler that also
 /// hashes the bytes and counts them for progress. After `next()`, `start`, `end` and,
-/// for a scalar, `scalar` and `isPlainScalar` describe the event; the scalar's bytes
-/// are copied out of libyaml's event before it is deleted.
+/// for a scalar, `scalar` and `isPlainScalar` describe the event; the event is kept
+/// until the next call, so the scalar's bytes are read where libyaml put them.
 final class YAMLEventReader {
     /// The path as messages show it (relative to the job folder).
     let displayPath: String
@@ -51,8 +51,9 @@ final class YAMLEventReader {
     private(set) var kind = EventKind.streamStart
     private(set) var start = Mark(line: 0, column: 0)
     private(set) var end = Mark(line: 0, column: 0)
+    private var event = yaml_event_t()
     /// The current scalar's bytes (valid until the next call to `next()`).
-    private(set) var scalar: [UInt8] = []
+    private(set) var scalar = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
     private(set) var isPlainScalar = false
 
     /// Opens `path`; a missing, unreadable or non-regular file is exit 66.
@@ -74,7 +75,6 @@ final class YAMLEventReader {
             close(fd)
             throw RunFailure(exitCode: RunFailure.dataError, [.error(at: nil, RecordMessage.parserOutOfMemory)])
         }
-        scalar.reserveCapacity(256)
         yaml_parser_set_input(parser, { data, buffer, size, sizeRead in
             let reader = Unmanaged<YAMLEventReader>.fromOpaque(data!).takeUnretainedValue()
             return reader.fill(buffer!, size: size, sizeRead: sizeRead!)
@@ -82,6 +82,7 @@ final class YAMLEventReader {
     }
 
     deinit {
+        yaml_event_delete(&event)
         yaml_parser_delete(parser)
         parser.deallocate()
         close(fd)
@@ -112,11 +113,11 @@ final class YAMLEventReader {
     /// - Throws: a `RunFailure` (exit 65) at libyaml's problem mark, with its context
     ///   as a note, when the file is not valid YAML; exit 66 when reading failed.
     func next() throws {
-        var event = yaml_event_t()
+        yaml_event_delete(&event)
+        scalar = UnsafeBufferPointer(start: nil, count: 0)
         guard yaml_parser_parse(parser, &event) == 1 else {
             throw failure()
         }
-        defer { yaml_event_delete(&event) }
         start = Mark(event.start_mark)
         end = Mark(event.end_mark)
         switch event.type {
@@ -131,10 +132,7 @@ final class YAMLEventReader {
         case YAML_ALIAS_EVENT: kind = .alias
         case YAML_SCALAR_EVENT:
             kind = .scalar
-            scalar.removeAll(keepingCapacity: true)
-            if let value = event.data.scalar.value, event.data.scalar.length > 0 {
-                scalar.append(contentsOf: UnsafeBufferPointer(start: value, count: event.data.scalar.length))
-            }
+            scalar = UnsafeBufferPointer(start: event.data.scalar.value, count: event.data.scalar.length)
             isPlainScalar = event.data.scalar.style == YAML_PLAIN_SCALAR_STYLE
         default:
             kind = .streamEnd
