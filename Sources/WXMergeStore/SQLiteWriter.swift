@@ -120,7 +120,7 @@ public struct SQLiteWriter {
     /// Users in user_id order, so the primary key index is built by appending.
     private static func writeUsers(_ db: Database, _ result: Reconciliation, ids: UserIDTexts) throws {
         let insert = try BatchedInsert(db, table: "user_rows", columns: 9, rows: result.users.count)
-        for (index, user) in ids.sortedUsers.enumerated() {
+        for (index, user) in try ids.sortedUsers().enumerated() {
             let facts = result.users[Int(user)]
             let row = insert.binder(for: index)
             ids.bind(row, 1, user: user)
@@ -191,23 +191,28 @@ public struct SQLiteWriter {
 }
 
 /// Every user's id as text, made once: 26 bytes a user in memory that stays put, so
-/// rows bind them without a copy.
+/// rows bind them without a copy. The users' order by id is sorted on another thread
+/// while the records are written.
 final class UserIDTexts {
     private static let length = UserID.textLength
     private let bytes: UnsafeMutableBufferPointer<UInt8>
-    /// User indexes in user_id order.
-    let sortedUsers: [Int32]
+    private let order: Background<[Int32]>
 
     init(_ users: [User]) {
         bytes = .allocate(capacity: max(1, users.count * Self.length))
         for (index, user) in users.enumerated() {
             user.id.write(to: bytes.baseAddress! + index * Self.length)
         }
-        sortedUsers = users.indices.map(Int32.init).sorted { users[Int($0)].id < users[Int($1)].id }
+        order = Background { users.indices.map(Int32.init).sorted { users[Int($0)].id < users[Int($1)].id } }
     }
 
     deinit {
         bytes.deallocate()
+    }
+
+    /// User indexes in user_id order.
+    func sortedUsers() throws -> [Int32] {
+        try order.value()
     }
 
     func bind(_ row: RowBinder, _ column: Int32, user: Int32) {

@@ -112,10 +112,11 @@ public enum Schema {
     }
 
     /// Built after the bulk load, which is faster than keeping them up to date row by row.
+    /// The unionid index leaves out records without one (`unionid = ?` still uses it).
     static func createIndexes(_ db: Database) throws {
         try db.execute(sql: """
             CREATE INDEX records_user_id ON records(user_id);
-            CREATE INDEX records_unionid ON records(unionid);
+            CREATE INDEX records_unionid ON records(unionid) WHERE unionid IS NOT NULL;
             CREATE INDEX links_user_id ON links(user_id);
             CREATE INDEX user_aliases_user_id ON user_aliases(user_id);
             """)

@@ -137,25 +137,6 @@ struct Pipeline {
     }
 }
 
-/// A value computed on another thread; `value()` waits for it.
-final class Background<Value: Sendable>: @unchecked Sendable {
-    private var result: Result<Value, any Error>?
-    private let done = DispatchSemaphore(value: 0)
-
-    init(_ work: @escaping @Sendable () throws -> Value) {
-        DispatchQueue.global().async {
-            self.result = Result { try work() }
-            self.done.signal()
-        }
-    }
-
-    func value() throws -> Value {
-        done.wait()
-        done.signal()
-        return try result!.get()
-    }
-}
-
 /// Wall time of each phase of a run, for `--timings`.
 struct PhaseTimings {
     private(set) var phases: [(name: String, seconds: Double, peakMB: Int)] = []

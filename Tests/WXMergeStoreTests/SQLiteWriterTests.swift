@@ -78,6 +78,20 @@ private final class Written {
         }
     }
 
+    @Test func lookupsByUserIDAccountAndUnionidUseAnIndex() throws {
+        let written = try Written()
+        let path = written.folder + "/merged.db"
+        try written.write(to: path)
+        let queue = try DatabaseQueue(path: path)
+        try queue.read { db in
+            for lookup in ["user_id = 'u_x'", "appid = 'wx0000000000000001' AND openid = 'oWeb'", "unionid = 'uZhang'"] {
+                let plan = try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT * FROM records WHERE \(lookup)")
+                    .map { $0["detail"] as String }.joined(separator: "; ")
+                #expect(plan.contains("USING INDEX"), "\(lookup): \(plan)")
+            }
+        }
+    }
+
     @Test func theDatabaseIsReadableByItsOwnerOnly() throws {
         let written = try Written()
         let path = written.folder + "/merged.db"
