@@ -3,7 +3,7 @@ import Dispatch
 /// A value computed on another thread; `value()` waits for it.
 ///
 /// How a run keeps both cores busy where its phases allow: the earlier output is read
-/// while the exports are parsed, and the users' id order is sorted while records are written.
+/// while the exports are parsed, and the users are sorted by id while records are written.
 public final class Background<Value: Sendable>: @unchecked Sendable {
     private var result: Result<Value, any Error>?
     private let done = DispatchSemaphore(value: 0)

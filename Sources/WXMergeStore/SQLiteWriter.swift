@@ -41,14 +41,16 @@ public struct SQLiteWriter {
             try queue.writeWithoutTransaction { db in
                 try db.inTransaction {
                     try Schema.create(db, survivorship: job.survivorship)
-                    let ids = UserIDTexts(result.users)
-                    try Self.writeRecords(db, result, ids: ids, job: job, spools: spools)
-                    try Self.writeUsers(db, result, ids: ids)
-                    try Self.writeLinks(db, result, ids: ids, job: job)
+                    // Sorted on the other core while the records go in.
+                    let users = result.users
+                    let usersByID = Background { users.indices.map(Int32.init).sorted { users[Int($0)].id < users[Int($1)].id } }
+                    try Self.writeRecords(db, result, job: job, spools: spools)
+                    try Self.writeUsers(db, result, order: try usersByID.value())
+                    try Self.writeLinks(db, result, job: job)
                     try Self.writeConflicts(db, result, job: job)
                     try Self.writeRejected(db, rejections)
                     try Self.writeAliases(db, result.aliases)
-                    try Self.writeSuggestions(db, result, ids: ids, job: job)
+                    try Self.writeSuggestions(db, result, job: job)
                     for earlier in earlierRuns {
                         try db.execute(sql: "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
                                        arguments: StatementArguments(earlier.values))
@@ -71,8 +73,8 @@ public struct SQLiteWriter {
 
     // MARK: Tables
 
-    private static func writeRecords(_ db: Database, _ result: Reconciliation, ids: UserIDTexts,
-                                     job: Job, spools: [PayloadSpool]) throws {
+    private static func writeRecords(_ db: Database, _ result: Reconciliation, job: Job,
+                                     spools: [PayloadSpool]) throws {
         let insert = try BatchedInsert(db, table: "records", columns: 22, rows: result.records.count)
         let appids = ConstantTexts(job.apps.map(\.appid))
         let types = ConstantTexts(job.apps.map(\.type.rawValue))
@@ -87,7 +89,7 @@ public struct SQLiteWriter {
                 let payload = spools[Int(record.payload.spool)].payload(record.payload)
                 let row = insert.binder(for: index)
                 row.int(1, Int64(index + 1))
-                ids.bind(row, 2, user: result.userOf[index])
+                row.text(2, result.users[Int(result.userOf[index])].id)
                 row.text(3, appids[Int(record.app)])
                 row.text(4, types[Int(record.app)])
                 row.text(5, record.platform >= 0 ? platforms[Int(record.platform)] : nil)
@@ -118,12 +120,13 @@ public struct SQLiteWriter {
     static let recordsBetweenPageReleases = 1 << 16
 
     /// Users in user_id order, so the primary key index is built by appending.
-    private static func writeUsers(_ db: Database, _ result: Reconciliation, ids: UserIDTexts) throws {
+    /// - Parameter order: user indexes in user_id order.
+    private static func writeUsers(_ db: Database, _ result: Reconciliation, order: [Int32]) throws {
         let insert = try BatchedInsert(db, table: "user_rows", columns: 9, rows: result.users.count)
-        for (index, user) in try ids.sortedUsers().enumerated() {
+        for (index, user) in order.enumerated() {
             let facts = result.users[Int(user)]
             let row = insert.binder(for: index)
-            ids.bind(row, 1, user: user)
+            row.text(1, facts.id)
             row.time(2, facts.createdAt)
             row.time(3, facts.updatedAt)
             row.int(4, Int64(facts.recordCount))
@@ -136,11 +139,11 @@ public struct SQLiteWriter {
         }
     }
 
-    private static func writeLinks(_ db: Database, _ result: Reconciliation, ids: UserIDTexts, job: Job) throws {
+    private static func writeLinks(_ db: Database, _ result: Reconciliation, job: Job) throws {
         let statement = try db.makeStatement(sql: "INSERT INTO links VALUES (?, ?, ?, ?, ?)")
         let row = RowBinder(statement.sqliteStatement)
         for link in result.links {
-            ids.bind(row, 1, user: result.userOf[Int(link.a)])
+            row.text(1, result.users[Int(result.userOf[Int(link.a)])].id)
             row.text(2, link.rule.rawValue)
             row.text(3, result.key(of: link.rule, record: link.a, in: job))
             row.int(4, Int64(link.a) + 1)
@@ -160,14 +163,14 @@ public struct SQLiteWriter {
         }
     }
 
-    private static func writeSuggestions(_ db: Database, _ result: Reconciliation, ids: UserIDTexts, job: Job) throws {
+    private static func writeSuggestions(_ db: Database, _ result: Reconciliation, job: Job) throws {
         let statement = try db.makeStatement(sql: "INSERT INTO suggestions VALUES (?, ?, ?, ?)")
         let row = RowBinder(statement.sqliteStatement)
         for suggestion in result.suggestions {
             row.text(1, suggestion.rule.rawValue)
             row.text(2, result.key(of: suggestion.rule, record: suggestion.a, in: job))
-            ids.bind(row, 3, user: result.userOf[Int(suggestion.a)])
-            ids.bind(row, 4, user: result.userOf[Int(suggestion.b)])
+            row.text(3, result.users[Int(result.userOf[Int(suggestion.a)])].id)
+            row.text(4, result.users[Int(result.userOf[Int(suggestion.b)])].id)
             try row.step()
         }
     }
@@ -187,36 +190,6 @@ public struct SQLiteWriter {
                 rejection.reason, rejection.raw,
             ])
         }
-    }
-}
-
-/// Every user's id as text, made once: 26 bytes a user in memory that stays put, so
-/// rows bind them without a copy. The users' order by id is sorted on another thread
-/// while the records are written.
-final class UserIDTexts {
-    private static let length = UserID.textLength
-    private let bytes: UnsafeMutableBufferPointer<UInt8>
-    private let order: Background<[Int32]>
-
-    init(_ users: [User]) {
-        bytes = .allocate(capacity: max(1, users.count * Self.length))
-        for (index, user) in users.enumerated() {
-            user.id.write(to: bytes.baseAddress! + index * Self.length)
-        }
-        order = Background { users.indices.map(Int32.init).sorted { users[Int($0)].id < users[Int($1)].id } }
-    }
-
-    deinit {
-        bytes.deallocate()
-    }
-
-    /// User indexes in user_id order.
-    func sortedUsers() throws -> [Int32] {
-        try order.value()
-    }
-
-    func bind(_ row: RowBinder, _ column: Int32, user: Int32) {
-        row.text(column, UnsafeBufferPointer(rebasing: bytes[Int(user) * Self.length..<(Int(user) + 1) * Self.length]))
     }
 }
 
@@ -295,12 +268,12 @@ struct BatchedInsert {
 ///
 /// Text given as bytes is bound without a copy (`SQLITE_STATIC`): the caller keeps the
 /// bytes where they are until the statement's next step. Copying every value cost more
-/// than the inserts themselves. Times are formatted into a slot per parameter that the
-/// binder owns.
+/// than the inserts themselves. Times and user ids are formatted into a slot per
+/// parameter that the binder owns.
 struct RowBinder {
     let statement: OpaquePointer
     var base: Int32 = 0
-    private let times: TimeSlots
+    private let slots: TextSlots
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
     /// A pointer for empty text: SQLite reads a null pointer as NULL, not as ''.
     nonisolated(unsafe) private static let empty: UnsafePointer<CChar> = {
@@ -311,7 +284,7 @@ struct RowBinder {
 
     init(_ statement: OpaquePointer) {
         self.statement = statement
-        times = TimeSlots(parameters: Int(sqlite3_bind_parameter_count(statement)))
+        slots = TextSlots(parameters: Int(sqlite3_bind_parameter_count(statement)))
     }
 
     func int(_ column: Int32, _ value: Int64?) {
@@ -353,9 +326,15 @@ struct RowBinder {
             sqlite3_bind_null(statement, base + column)
             return
         }
-        let slot = times.slot(Int(base + column))
+        let slot = slots.slot(Int(base + column))
         Normalization.writeTime(seconds, to: slot)
         text(column, UnsafeBufferPointer(start: slot, count: Normalization.timeLength))
+    }
+
+    func text(_ column: Int32, _ id: UserID) {
+        let slot = slots.slot(Int(base + column))
+        id.write(to: slot)
+        text(column, UnsafeBufferPointer(start: slot, count: UserID.textLength))
     }
 
     func step() throws {
@@ -368,12 +347,13 @@ struct RowBinder {
     }
 }
 
-/// Room for one formatted time per statement parameter.
-final class TimeSlots {
+/// Room for one formatted time or user id per statement parameter.
+final class TextSlots {
+    private static let length = max(Normalization.timeLength, UserID.textLength)
     private let bytes: UnsafeMutablePointer<UInt8>
 
     init(parameters: Int) {
-        bytes = .allocate(capacity: (parameters + 1) * Normalization.timeLength)
+        bytes = .allocate(capacity: (parameters + 1) * Self.length)
     }
 
     deinit {
@@ -381,6 +361,6 @@ final class TimeSlots {
     }
 
     func slot(_ parameter: Int) -> UnsafeMutablePointer<UInt8> {
-        bytes + parameter * Normalization.timeLength
+        bytes + parameter * Self.length
     }
 }

@@ -72,6 +72,7 @@ struct Pipeline {
         let earlierRuns = earlier?.runs ?? []
         let result = Reconciler(job: job).reconcile(&input.records, earlier: earlier?.state)
         earlier = nil
+        releaseFreedMemory()
         timings.end("reconcile")
         let privacy = Privacy(showsValues: options.showValues)
         func report(finished: Date) -> RunReport {
