@@ -1,9 +1,10 @@
 // The one file that does I/O in WXMergeCore. A record's payload (nickname, avatar,
 // phone, email, attributes) is not needed to decide who is who, and at a million users
 // it would weigh more than everything reconciliation keeps. The YAML reader appends
-// each payload here once, as it parses, and the store reads it back once, from a read-only
-// mapping, as it writes the record row: no second parse, and memory stays flat. It lives in Core because the
-// reader and the store, which must not know each other, both use it.
+// each payload here once, as it parses, and the store reads it back once, from a
+// read-only mapping, as it writes the record row: no second parse, and memory stays
+// flat. It lives in Core because the reader and the store, which must not know each
+// other, both use it.
 
 #if canImport(Glibc)
 import Glibc
