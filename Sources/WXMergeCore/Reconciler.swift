@@ -1,28 +1,54 @@
-/// What reconciliation decided: records in canonical order, who is who, and why.
-public struct Reconciliation: Sendable {
+/// Records in canonical order and the people they make up: all that the `records`
+/// table needs, known before the people's surviving fields and ids are decided, so the
+/// records can be written while those are worked out.
+public struct LinkedRecords: Sendable {
     /// Accepted records in canonical order: `records[i]` has record_id `i + 1`.
     public var records: [Record]
     public var arena: [UInt8]
     public var sources: [String]
     public var files: [String]
-    /// `userOf[i]` is the index into `users` of record `i`.
+    /// `userOf[i]` is the number (0-based) of record `i`'s user, users numbered in the
+    /// order of their first record.
     public var userOf: [Int32]
-    /// Users in the order of their first record.
-    public var users: [User]
+    /// The records of every user in canonical order, user after user.
+    var members: [Int32]
+    /// Where each user's records start in `members` (one extra entry at the end).
+    var userStarts: [Int32]
     public var links: [Link]
     public var conflicts: [Conflict]
     /// Pairs of users a `suggest` rule would join, in the order found.
     public var suggestions: [Suggestion]
     /// Phones and emails that never link, in rule then key order.
     public var genericIdentifiers: [GenericIdentifier]
+    /// Distinct (appid, openid) pairs: the accounts before merging.
+    public var accounts: Int
+
+    /// How many users the records make up.
+    public var userCount: Int { userStarts.count - 1 }
+}
+
+/// What reconciliation decided: records in canonical order, who is who, and why.
+public struct Reconciliation: Sendable {
+    public var linked: LinkedRecords
+    /// Users in the order of their first record.
+    public var users: [User]
     /// Every earlier id that lives on under a current user, sorted by the earlier id.
     public var aliases: [Alias]
     /// What changed against the earlier output; nil when there was none.
     public var changes: Changes?
     /// This run's id in `runs`.
     public var runID: Int
-    /// Distinct (appid, openid) pairs: the accounts before merging.
-    public var accounts: Int
+
+    public var records: [Record] { linked.records }
+    public var arena: [UInt8] { linked.arena }
+    public var sources: [String] { linked.sources }
+    public var files: [String] { linked.files }
+    public var userOf: [Int32] { linked.userOf }
+    public var links: [Link] { linked.links }
+    public var conflicts: [Conflict] { linked.conflicts }
+    public var suggestions: [Suggestion] { linked.suggestions }
+    public var genericIdentifiers: [GenericIdentifier] { linked.genericIdentifiers }
+    public var accounts: Int { linked.accounts }
 
     public func text(_ ref: TextRef) -> String? {
         ref.text(in: arena)
@@ -69,6 +95,12 @@ public struct Reconciler {
     /// - Parameter earlier: the earlier output's users, whose ids are kept (nil for a
     ///   fresh output).
     public func reconcile(_ input: inout RecordSet, earlier: EarlierState? = nil) -> Reconciliation {
+        decideUsers(link(&input), earlier: earlier)
+    }
+
+    /// Puts the records of `input` (which move into the result) in canonical order and
+    /// links them into people.
+    public func link(_ input: inout RecordSet) -> LinkedRecords {
         let appRank = Self.ranks(job.apps.map(\.appid))
         var records: [Record] = []
         swap(&records, &input.records)
@@ -82,21 +114,31 @@ public struct Reconciler {
         }
 
         let (userOf, members, userStarts) = Self.components(of: &state.sets, count: records.count)
+        return LinkedRecords(
+            records: records, arena: arena, sources: input.sources, files: input.files,
+            userOf: userOf, members: members, userStarts: userStarts,
+            links: state.links, conflicts: state.conflicts,
+            suggestions: Self.distinctPairs(state.suggestions, userOf: userOf),
+            genericIdentifiers: state.genericIdentifiers, accounts: state.accounts)
+    }
+
+    /// Gives the people of `linked` their surviving fields and their ids.
+    ///
+    /// - Parameter earlier: the earlier output's users, whose ids are kept (nil for a
+    ///   fresh output).
+    public func decideUsers(_ linked: LinkedRecords, earlier: EarlierState? = nil) -> Reconciliation {
+        let appRank = Self.ranks(job.apps.map(\.appid))
         let survivorship = SurvivorshipChooser(job: job, appRank: appRank)
         var users: [User] = []
-        users.reserveCapacity(userStarts.count - 1)
-        for user in 0..<userStarts.count - 1 {
-            let slice = members[Int(userStarts[user])..<Int(userStarts[user + 1])]
-            users.append(survivorship.user(of: slice, records: records))
+        users.reserveCapacity(linked.userCount)
+        for user in 0..<linked.userCount {
+            let slice = linked.members[Int(linked.userStarts[user])..<Int(linked.userStarts[user + 1])]
+            users.append(survivorship.user(of: slice, records: linked.records))
         }
         let ids = UserIDAssigner(job: job, appRank: appRank)
-            .assign(&users, records: records, arena: arena, userOf: userOf, earlier: earlier)
-        return Reconciliation(
-            records: records, arena: arena, sources: input.sources, files: input.files,
-            userOf: userOf, users: users, links: state.links, conflicts: state.conflicts,
-            suggestions: Self.distinctPairs(state.suggestions, userOf: userOf), genericIdentifiers: state.genericIdentifiers,
-            aliases: ids.aliases, changes: ids.changes, runID: earlier?.runID ?? 1,
-            accounts: state.accounts)
+            .assign(&users, records: linked.records, arena: linked.arena, userOf: linked.userOf, earlier: earlier)
+        return Reconciliation(linked: linked, users: users, aliases: ids.aliases, changes: ids.changes,
+                              runID: earlier?.runID ?? 1)
     }
 
     /// Suggestions with each pair of users once per rule (two shared phones are one pair).

@@ -31,7 +31,7 @@ public struct EarlierOutput: Sendable {
         defer { try? queue.close() }
         do {
             return try queue.read { db in
-                guard try db.tableExists("runs"), try db.tableExists("records"), try db.tableExists("user_rows") else {
+                guard try db.tableExists("runs"), try db.tableExists("user_rows") else {
                     throw StoreMessage.failure(StoreMessage.notAWXMergeDatabase(path))
                 }
                 let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
@@ -49,27 +49,36 @@ public struct EarlierOutput: Sendable {
 
     private static func read(_ db: Database, job: Job) throws -> EarlierOutput {
         var state = EarlierState()
-        var users: [(id: UserID, created: Int64)] = []
-        let rows = try Row.fetchCursor(db, sql: "SELECT user_id, created_at FROM user_rows")
+        var users: [(id: UserID, created: Int64, number: Int)] = []
+        let rows = try Row.fetchCursor(db, sql: "SELECT user_id, created_at, user_number FROM user_rows")
         while let row = try rows.next() {
             guard let id = UserID(text: row[0]) else { continue }
             let created: String? = row[1]
             let seconds = created.flatMap { text in Array(text.utf8).withUnsafeBufferPointer { Normalization.time($0) } }
-            users.append((id, seconds ?? Record.noTime))
+            users.append((id, seconds ?? Record.noTime, row[2]))
         }
         users.sort { $0.id < $1.id }
         state.users = users.map(\.id)
         state.createdAt = users.map(\.created)
+        // The stored user numbers, as indexes into `state.users`.
+        var userOfNumber: [Int32] = []
+        for (index, user) in users.enumerated() where user.number >= 0 {
+            if user.number >= userOfNumber.count {
+                userOfNumber.append(contentsOf: repeatElement(-1, count: user.number - userOfNumber.count + 1))
+            }
+            userOfNumber[user.number] = Int32(index)
+        }
 
         let appIndex = Dictionary(uniqueKeysWithValues: job.apps.enumerated().map { ($1.appid, Int32($0)) })
-        let accounts = try Row.fetchCursor(db, sql: "SELECT appid, openid, user_id FROM records ORDER BY appid, openid")
+        let accounts = try Row.fetchCursor(db, sql: "SELECT appid, openid, user_number FROM record_rows ORDER BY appid, openid")
         while let row = try accounts.next() {
-            guard let app = appIndex[row[0] as String], let id = UserID(text: row[2]),
-                  let user = binarySearch(state.users, id) else { continue }
+            let number: Int = row[2]
+            guard let app = appIndex[row[0] as String], number >= 0, number < userOfNumber.count,
+                  userOfNumber[number] >= 0 else { continue }
             let openid: String = row[1]
             let ref = TextRef(offset: UInt32(state.arena.count), length: UInt32(openid.utf8.count))
             state.arena.append(contentsOf: openid.utf8)
-            state.accounts.append(.init(app: app, openid: ref, user: Int32(user)))
+            state.accounts.append(.init(app: app, openid: ref, user: userOfNumber[number]))
         }
 
         let aliases = try Row.fetchCursor(db, sql: "SELECT old_user_id, user_id, run_id FROM user_aliases ORDER BY old_user_id")
@@ -80,15 +89,5 @@ public struct EarlierOutput: Sendable {
         let runs = try Row.fetchAll(db, sql: "SELECT run_id, started_at, finished_at, version, config_sha256, inputs, counts FROM runs ORDER BY run_id")
         state.runID = (runs.last.map { $0[0] as Int } ?? 0) + 1
         return EarlierOutput(state: state, runs: runs.map { StoredRun(values: Array($0.databaseValues)) })
-    }
-
-    private static func binarySearch(_ ids: [UserID], _ id: UserID) -> Int? {
-        var low = 0
-        var high = ids.count
-        while low < high {
-            let middle = (low + high) / 2
-            if ids[middle] < id { low = middle + 1 } else { high = middle }
-        }
-        return low < ids.count && ids[low] == id ? low : nil
     }
 }

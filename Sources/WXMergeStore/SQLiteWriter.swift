@@ -18,10 +18,42 @@ public struct SQLiteWriter {
         self.job = job
     }
 
+    /// What goes into the database after the records.
+    public struct Remainder: Sendable {
+        public var result: Reconciliation
+        public var rejections: [Rejection]
+        public var run: RunRow
+        /// The earlier output's `runs` rows, carried over.
+        public var earlierRuns: [EarlierOutput.StoredRun]
+        /// Indexes of `result.users` in user_id order, so that `user_rows`, keyed by it,
+        /// is built by appending. Sorted here, on whatever thread makes the remainder.
+        let usersByID: [Int32]
+
+        public init(result: Reconciliation, rejections: [Rejection], run: RunRow,
+                    earlierRuns: [EarlierOutput.StoredRun] = []) {
+            self.result = result
+            self.rejections = rejections
+            self.run = run
+            self.earlierRuns = earlierRuns
+            let users = result.users
+            usersByID = users.indices.map(Int32.init).sorted { users[Int($0)].id < users[Int($1)].id }
+        }
+    }
+
+    /// Writes a finished reconciliation.
     /// - Parameter path: a file that does not exist yet; it is created owner-only.
-    /// - Parameter earlierRuns: the earlier output's `runs` rows, carried over.
     public func write(_ result: Reconciliation, rejections: [Rejection], run: RunRow,
                       earlierRuns: [EarlierOutput.StoredRun] = [], spools: [PayloadSpool], to path: String) throws {
+        let remainder = Remainder(result: result, rejections: rejections, run: run, earlierRuns: earlierRuns)
+        try write(result.linked, spools: spools, to: path) { remainder }
+    }
+
+    /// Writes the records of `linked`, then asks for the rest: the records need only
+    /// their users' numbers, so a caller can work out the users' fields and ids (the
+    /// remainder) on another thread while the records go in.
+    /// - Parameter path: a file that does not exist yet; it is created owner-only.
+    public func write(_ linked: LinkedRecords, spools: [PayloadSpool], to path: String,
+                      remainder: () throws -> Remainder) throws {
         let fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw StoreMessage.failure(StoreMessage.cannotCreate(path, errno))
@@ -41,20 +73,20 @@ public struct SQLiteWriter {
             try queue.writeWithoutTransaction { db in
                 try db.inTransaction {
                     try Schema.create(db, survivorship: job.survivorship)
-                    // Sorted on the other core while the records go in.
-                    let users = result.users
-                    let usersByID = Background { users.indices.map(Int32.init).sorted { users[Int($0)].id < users[Int($1)].id } }
-                    try Self.writeRecords(db, result, job: job, spools: spools)
-                    try Self.writeUsers(db, result, order: try usersByID.value())
+                    try Self.writeRecords(db, linked, job: job, spools: spools)
+                    let remainder = try remainder()
+                    let result = remainder.result
+                    try Self.writeUsers(db, result, order: remainder.usersByID)
                     try Self.writeLinks(db, result, job: job)
                     try Self.writeConflicts(db, result, job: job)
-                    try Self.writeRejected(db, rejections)
+                    try Self.writeRejected(db, remainder.rejections)
                     try Self.writeAliases(db, result.aliases)
                     try Self.writeSuggestions(db, result, job: job)
-                    for earlier in earlierRuns {
+                    for earlier in remainder.earlierRuns {
                         try db.execute(sql: "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
                                        arguments: StatementArguments(earlier.values))
                     }
+                    let run = remainder.run
                     try db.execute(
                         sql: "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
                         arguments: [result.runID, run.startedAt, run.finishedAt, run.version, run.configSHA256,
@@ -73,9 +105,9 @@ public struct SQLiteWriter {
 
     // MARK: Tables
 
-    private static func writeRecords(_ db: Database, _ result: Reconciliation, job: Job,
+    private static func writeRecords(_ db: Database, _ result: LinkedRecords, job: Job,
                                      spools: [PayloadSpool]) throws {
-        let insert = try BatchedInsert(db, table: "records", columns: 22, rows: result.records.count)
+        let insert = try BatchedInsert(db, table: "record_rows", columns: 22, rows: result.records.count)
         let appids = ConstantTexts(job.apps.map(\.appid))
         let types = ConstantTexts(job.apps.map(\.type.rawValue))
         let platforms = ConstantTexts(job.platforms.map(\.id))
@@ -89,7 +121,7 @@ public struct SQLiteWriter {
                 let payload = spools[Int(record.payload.spool)].payload(record.payload)
                 let row = insert.binder(for: index)
                 row.int(1, Int64(index + 1))
-                row.text(2, result.users[Int(result.userOf[index])].id)
+                row.int(2, Int64(result.userOf[index]))
                 row.text(3, appids[Int(record.app)])
                 row.text(4, types[Int(record.app)])
                 row.text(5, record.platform >= 0 ? platforms[Int(record.platform)] : nil)
@@ -122,18 +154,19 @@ public struct SQLiteWriter {
     /// Users in user_id order, so the primary key index is built by appending.
     /// - Parameter order: user indexes in user_id order.
     private static func writeUsers(_ db: Database, _ result: Reconciliation, order: [Int32]) throws {
-        let insert = try BatchedInsert(db, table: "user_rows", columns: 9, rows: result.users.count)
+        let insert = try BatchedInsert(db, table: "user_rows", columns: 10, rows: result.users.count)
         for (index, user) in order.enumerated() {
             let facts = result.users[Int(user)]
             let row = insert.binder(for: index)
             row.text(1, facts.id)
-            row.time(2, facts.createdAt)
-            row.time(3, facts.updatedAt)
-            row.int(4, Int64(facts.recordCount))
-            row.int(5, Int64(facts.appCount))
+            row.int(2, Int64(user))
+            row.time(3, facts.createdAt)
+            row.time(4, facts.updatedAt)
+            row.int(5, Int64(facts.recordCount))
+            row.int(6, Int64(facts.appCount))
             for slot in 0..<4 {
                 let survivor = facts.survivors[slot]
-                row.int(Int32(6 + slot), survivor < 0 ? nil : Int64(survivor) + 1)
+                row.int(Int32(7 + slot), survivor < 0 ? nil : Int64(survivor) + 1)
             }
             try insert.rowDone(index)
         }

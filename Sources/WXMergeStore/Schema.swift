@@ -5,16 +5,26 @@ import WXMergeCore
 ///
 /// `users` and `survivors` are views over `user_rows`, which holds each user's facts
 /// and, per surviving field, the id of the record that gave it: the personal values are
-/// stored once, in `records`, and a user is written as a few numbers.
+/// stored once, in `record_rows`, and a user is written as a few numbers. `records` is a
+/// view over `record_rows`, which holds each record's user as a number (users numbered
+/// in the order of their first record), so the records can be written before the users'
+/// ids are decided; `user_rows` gives each number its id.
 public enum Schema {
     /// `PRAGMA user_version` of the databases this build writes and reads.
-    public static let version = 1
+    public static let version = 2
+
+    /// The columns of `records`, in order, after record_id and user_id.
+    static let recordColumns = [
+        "appid", "app_type", "platform", "openid", "unionid", "source", "legacy_id", "nickname", "avatar_url",
+        "phone", "phone_verified", "email", "created_at", "updated_at", "attributes", "file", "line",
+        "original_appid", "original_openid", "position",
+    ]
 
     static func create(_ db: Database, survivorship: Survivorship) throws {
         try db.execute(sql: """
-            CREATE TABLE records (
+            CREATE TABLE record_rows (
                 record_id INTEGER PRIMARY KEY,
-                user_id TEXT NOT NULL,
+                user_number INTEGER NOT NULL,
                 appid TEXT NOT NULL,
                 app_type TEXT NOT NULL,
                 platform TEXT,
@@ -38,6 +48,7 @@ public enum Schema {
             );
             CREATE TABLE user_rows (
                 user_id TEXT PRIMARY KEY,
+                user_number INTEGER NOT NULL,
                 created_at TEXT,
                 updated_at TEXT,
                 record_count INTEGER NOT NULL,
@@ -51,10 +62,10 @@ public enum Schema {
                 SELECT u.user_id, n.nickname, a.avatar_url, p.phone, e.email,
                        u.created_at, u.updated_at, u.record_count, u.app_count
                 FROM user_rows u
-                LEFT JOIN records n ON n.record_id = u.nickname_record
-                LEFT JOIN records a ON a.record_id = u.avatar_url_record
-                LEFT JOIN records p ON p.record_id = u.phone_record
-                LEFT JOIN records e ON e.record_id = u.email_record;
+                LEFT JOIN record_rows n ON n.record_id = u.nickname_record
+                LEFT JOIN record_rows a ON a.record_id = u.avatar_url_record
+                LEFT JOIN record_rows p ON p.record_id = u.phone_record
+                LEFT JOIN record_rows e ON e.record_id = u.email_record;
             CREATE TABLE links (
                 user_id TEXT NOT NULL,
                 rule TEXT NOT NULL,
@@ -106,17 +117,25 @@ public enum Schema {
             """
         }
         try db.execute(sql: "CREATE VIEW survivors AS " + survivors.joined(separator: " UNION ALL "))
+        try db.execute(sql: """
+            CREATE VIEW records AS
+                SELECT r.record_id, u.user_id, \(recordColumns.map { "r." + $0 }.joined(separator: ", "))
+                FROM record_rows r JOIN user_rows u ON u.user_number = r.user_number
+            """)
         // Records are written in canonical order, which starts with (appid, openid): this
         // index grows by appending as they go in, cheaper than sorting them afterwards.
-        try db.execute(sql: "CREATE INDEX records_appid_openid ON records(appid, openid)")
+        try db.execute(sql: "CREATE INDEX records_appid_openid ON record_rows(appid, openid)")
     }
 
     /// Built after the bulk load, which is faster than keeping them up to date row by row.
     /// The unionid index leaves out records without one (`unionid = ?` still uses it).
+    /// A user's records are found through its number: `user_id = ?` on `records` looks
+    /// the id up in `user_rows`, then the number in `records_user_number`.
     static func createIndexes(_ db: Database) throws {
         try db.execute(sql: """
-            CREATE INDEX records_user_id ON records(user_id);
-            CREATE INDEX records_unionid ON records(unionid) WHERE unionid IS NOT NULL;
+            CREATE UNIQUE INDEX user_rows_user_number ON user_rows(user_number);
+            CREATE INDEX records_user_number ON record_rows(user_number);
+            CREATE INDEX records_unionid ON record_rows(unionid) WHERE unionid IS NOT NULL;
             CREATE INDEX links_user_id ON links(user_id);
             CREATE INDEX user_aliases_user_id ON user_aliases(user_id);
             """)

@@ -71,7 +71,7 @@ struct JobOptions: ParsableArguments {
     @Flag(help: "No progress line and no summary; errors are still printed.")
     var quiet = false
 
-    @Flag(help: "Print the wall time of each phase (parse, reconcile, report, write, publish) on stderr.")
+    @Flag(help: "Print the wall time of each phase (parse, reconcile, write, report, publish) on stderr.")
     var timings = false
 
     @Flag(help: "Show personal values (phones, emails, raw rejected records) unmasked.")

@@ -70,43 +70,55 @@ struct Pipeline {
 
         let migrations = Migrator(job: job).apply(&input.records, maps: maps)
         let earlierRuns = earlier?.runs ?? []
-        let result = Reconciler(job: job).reconcile(&input.records, earlier: earlier?.state)
+        let earlierState = earlier?.state
         earlier = nil
+        let linked = Reconciler(job: job).link(&input.records)
         releaseFreedMemory()
         timings.end("reconcile")
         let privacy = Privacy(showsValues: options.showValues)
-        func report(finished: Date) -> RunReport {
-            RunReport(job: job, result: result, read: input.read, rejections: input.rejections,
-                      warnings: input.warnings, migrations: migrations, version: WXMerge.version,
-                      startedAt: Self.timestamp(started), finishedAt: Self.timestamp(finished),
-                      durationSeconds: finished.timeIntervalSince(started), privacy: privacy)
+        let (read, rejections, warnings, hashes) = (input.read, input.rejections, input.warnings, input.hashes)
+        /// The users' fields and ids, and the report: while a run writes, all of this is
+        /// worked out on the other core as the records go in.
+        @Sendable func decide() -> (result: Reconciliation, facts: RunReport) {
+            let result = Reconciler(job: job).decideUsers(linked, earlier: earlierState)
+            let finished = Date()
+            let facts = RunReport(job: job, result: result, read: read, rejections: rejections,
+                                  warnings: warnings, migrations: migrations, version: WXMerge.version,
+                                  startedAt: Self.timestamp(started), finishedAt: Self.timestamp(finished),
+                                  durationSeconds: finished.timeIntervalSince(started), privacy: privacy)
+            return (result, facts)
         }
         guard writes else {
-            let facts = report(finished: Date())
+            let facts = decide().facts
             timings.end("report")
             return Outcome(report: facts, databasePath: publisher.databasePath, reportPaths: publisher.reportPaths,
                            timings: timings)
         }
 
         do {
-            let finished = Date()
-            let facts = report(finished: finished)
-            timings.end("report")
-            var counts = ["read": input.read, "accepted": result.records.count, "rejected": input.rejections.count,
-                          "accounts": result.accounts, "users": result.users.count,
-                          "conflicts": result.conflicts.count]
-            for (rule, links) in facts.linksByRule { counts["links_" + rule] = links }
             line.show("writing \(publisher.databasePath)…")
-            let run = RunRow(startedAt: facts.startedAt, finishedAt: facts.finishedAt, version: WXMerge.version,
-                             configSHA256: configSHA256, inputs: input.hashes, counts: counts)
-            try SQLiteWriter(job: job).write(result, rejections: input.rejections, run: run, earlierRuns: earlierRuns,
-                                             spools: spools, to: publisher.temporaryDatabasePath)
+            let deciding = Background { () -> (SQLiteWriter.Remainder, RunReport) in
+                let (result, facts) = decide()
+                var counts = ["read": read, "accepted": result.records.count, "rejected": rejections.count,
+                              "accounts": result.accounts, "users": result.users.count,
+                              "conflicts": result.conflicts.count]
+                for (rule, links) in facts.linksByRule { counts["links_" + rule] = links }
+                let run = RunRow(startedAt: facts.startedAt, finishedAt: facts.finishedAt, version: WXMerge.version,
+                                 configSHA256: configSHA256, inputs: hashes, counts: counts)
+                return (SQLiteWriter.Remainder(result: result, rejections: rejections, run: run, earlierRuns: earlierRuns),
+                        facts)
+            }
+            try SQLiteWriter(job: job).write(linked, spools: spools, to: publisher.temporaryDatabasePath) {
+                try deciding.value().0
+            }
+            let facts = try deciding.value().1
             timings.end("write")
             Self.checkpoint("database-written")
             try publisher.writeTemporary(MarkdownReport.render(facts), for: publisher.reportPaths[0])
             try publisher.writeTemporary(JSONReport.render(facts), for: publisher.reportPaths[1])
             try publisher.writeTemporary(HTMLReport.render(facts), for: publisher.reportPaths[2])
             Self.checkpoint("reports-written")
+            timings.end("report")
             try publisher.publish(pausingAt: Self.checkpoint)
             timings.end("publish")
             return Outcome(report: facts, databasePath: publisher.databasePath, reportPaths: publisher.reportPaths,
