@@ -52,7 +52,11 @@ public struct RecordReader {
                     let reader = try RecordFileReader(
                         job: job, path: files[index].path, displayPath: files[index].displayPath,
                         fileIndex: Int32(index), spool: spools[worker], progress: progress)
-                    outcome = .success(try reader.read())
+                    var part = try reader.read()
+                    if !part.rejections.isEmpty {
+                        RawText.fill(&part.rejections, from: files[index].path)
+                    }
+                    outcome = .success(part)
                 } catch let failure as RunFailure {
                     outcome = .failure(failure)
                 } catch {
@@ -111,11 +115,7 @@ public struct RecordReader {
                 record.emailKey = rebase(record.emailKey)
                 result.records.records.append(record)
             }
-            var rejections = part.rejections
-            if !rejections.isEmpty {
-                RawText.fill(&rejections, from: files[index].path)
-            }
-            result.rejections += rejections
+            result.rejections += part.rejections
             for (message, tally) in part.warnings {
                 if let seen = warnings[message] {
                     warnings[message]!.count += tally.count
@@ -138,30 +138,45 @@ public struct RecordReader {
 /// end, by line and column (libyaml counts characters, not bytes).
 enum RawText {
     static func fill(_ rejections: inout [Rejection], from path: String) {
-        guard let file = fopen(path, "r") else { return }
-        defer { fclose(file) }
-        let wanted = rejections.indices.sorted { rejections[$0].location < rejections[$1].location }
-        var lineNumber = 0
-        var lines: [Int: [Unicode.Scalar]] = [:]
-        let lastLine = rejections.map(\.end.line).max() ?? 0
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
         let needed = Set(rejections.flatMap { Array($0.location.line...max($0.location.line, $0.end.line)) })
-        var buffer: UnsafeMutablePointer<CChar>?
-        var capacity = 0
-        defer { free(buffer) }
-        while lineNumber < lastLine {
-            let count = getline(&buffer, &capacity, file)
-            guard count >= 0, let buffer else { break }
-            lineNumber += 1
+        let lastLine = needed.max() ?? 0
+        // Lines are found with memchr in a buffer read at a time: the file may be large,
+        // the rejections few.
+        var lines: [Int: [Unicode.Scalar]] = [:]
+        var line: [UInt8] = []
+        var lineNumber = 1
+        func endLine() {
             if needed.contains(lineNumber) {
-                let bytes = UnsafeRawBufferPointer(start: buffer, count: count)
-                var scalars = Array(String(decoding: bytes, as: UTF8.self).unicodeScalars)
+                var scalars = Array(String(decoding: line, as: UTF8.self).unicodeScalars)
                 if scalars.count >= 2, scalars[scalars.count - 2] == "\r", scalars.last == "\n" {
                     scalars.remove(at: scalars.count - 2)  // a CRLF file's raw text reads as LF
                 }
                 lines[lineNumber] = scalars
             }
+            line.removeAll(keepingCapacity: true)
+            lineNumber += 1
         }
-        for index in wanted {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        reading: while lineNumber <= lastLine {
+            let count = read(fd, buffer.baseAddress, buffer.count)
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { break }
+            var offset = 0
+            while offset < count {
+                guard lineNumber <= lastLine else { break reading }
+                let newline = memchr(buffer.baseAddress! + offset, Int32(UInt8(ascii: "\n")), count - offset)
+                let end = newline.map { UnsafeRawPointer(buffer.baseAddress!).distance(to: UnsafeRawPointer($0)) + 1 } ?? count
+                if needed.contains(lineNumber) { line.append(contentsOf: buffer[offset..<end]) }
+                offset = end
+                if newline != nil { endLine() }
+            }
+        }
+        if lineNumber <= lastLine { endLine() }  // the last line, without a newline
+        for index in rejections.indices {
             let start = rejections[index].location
             let end = rejections[index].end
             var text = String.UnicodeScalarView()

@@ -179,6 +179,26 @@ enum FileManagerShim {
     }
 }
 
+@Suite struct RawTextTests {
+    /// The file is read a megabyte at a time to find a rejected record's lines: the
+    /// record's text must come out whole wherever the reads fall.
+    @Test func aRejectedRecordDeepInALargeFileKeepsItsWholeText() throws {
+        var text = ""
+        var index = 0
+        while text.utf8.count < 3 << 20 {
+            text += "- openid: o\(index)\n  appid: wx0000000000000001\n  nickname: 小明\(index)\n"
+            index += 1
+        }
+        let line = text.split(separator: "\n", omittingEmptySubsequences: false).count
+        let bad = "openid: \"o \(index)\"\n  appid: wx0000000000000001\n  nickname: \(String(repeating: "名", count: 400_000))"
+        let result = try Workspace().read(["big.yaml": text + "- " + bad + "\n- openid: last\n  appid: wx0000000000000001\n"])
+        let rejection = try #require(result.rejections.first)
+        #expect(rejection.location == SourceLocation(file: "exports/big.yaml", line: line, column: 3))
+        #expect(rejection.raw == bad)
+        #expect(result.records.records.count == index + 1)
+    }
+}
+
 @Suite struct LineEndingTests {
     @Test func aCRLFFileWithAByteOrderMarkReadsLikeAnyOther() throws {
         let result = try Workspace().read(["crlf.yaml": "\u{FEFF}- openid: o1\r\n  appid: wx0000000000000001\r\n- openid: \"o 2\"\r\n  appid: wx0000000000000001\r\n"])
