@@ -173,7 +173,7 @@ public struct Reconciler {
         }
         let fitsInPrefix = appRank.count <= 256
         records.withUnsafeBufferPointer { records in
-            keyed.sort { x, y in
+            keyed.sortOnTwoCores { x, y in
                 if fitsInPrefix, x.prefix != y.prefix { return x.prefix < y.prefix }
                 let a = records[Int(x.index)]
                 let b = records[Int(y.index)]
@@ -307,6 +307,14 @@ struct LinkState {
         for run in openidRuns {
             for index in run { openidGroup[index] = Int32(run.lowerBound) }
         }
+        // The legacy keys are grouped on the other core while the unionids are.
+        nonisolated(unsafe) let sharedText = text
+        let legacyKeys = Background { () -> KeyGroups in
+            guard job.rules.legacyAccount else { return KeyGroups() }
+            return Self.keyGroups(records, text: sharedText) { record in
+                record.legacyID.isMissing ? nil : (record.source, record.legacyID)
+            }
+        }
         let unionidKeys = Self.keyGroups(records, text: text) { record in
             record.platform >= 0 && !record.unionid.isMissing ? (record.platform, record.unionid) : nil
         }
@@ -324,10 +332,7 @@ struct LinkState {
             }
         }
         if job.rules.legacyAccount {
-            let legacyKeys = Self.keyGroups(records, text: text) { record in
-                record.legacyID.isMissing ? nil : (record.source, record.legacyID)
-            }
-            for group in legacyKeys.groups {
+            for group in try! legacyKeys.value().groups {
                 link(.legacyAccount, records: group)
             }
         }

@@ -121,12 +121,14 @@ import WXMergeCore
         #expect(result.users.map(\.id.text) == ["u_2b9a4613f05c2bc8330b2b8b"])
     }
 
-    @Test func orderOfRecordsAndFilesDoesNotChangeTheResult() {
+    /// 40,000 records take the sorts' two-core path.
+    @Test(arguments: [60, 40_000])
+    func orderOfRecordsAndFilesDoesNotChangeTheResult(records: Int) {
         var forward = Fixture()
         var backward = Fixture()
         var rows: [(Int, String, String?, String, String?, Int64, Int32)] = []
-        for index in 0..<60 {
-            rows.append((index % 5 + 1, "o\(index % 23)", index % 3 == 0 ? "u\(index % 7)" : nil,
+        for index in 0..<records {
+            rows.append((index % 5 + 1, "o\(index % (records / 3 + 1))", index % 3 == 0 ? "u\(index % 7)" : nil,
                          index % 2 == 0 ? "shop" : "mp", index % 4 == 0 ? "\(index % 9)" : nil,
                          Int64(index * 37 % 11), Int32(index % 2)))
         }
@@ -144,5 +146,7 @@ import WXMergeCore
         #expect(a.links.map(\.rule) == b.links.map(\.rule))
         #expect(a.conflicts.count == b.conflicts.count)
         #expect(a.users.map(\.recordCount) == b.users.map(\.recordCount))
+        #expect(a.records.map { a.text($0.openid) } == b.records.map { b.text($0.openid) })
+        #expect(a.records.map(\.updatedAt) == b.records.map(\.updatedAt))
     }
 }
