@@ -28,8 +28,11 @@ public enum Normalization {
 
     /// Whether the text holds white space anywhere (ASCII, no-break and ideographic spaces).
     public static func containsWhiteSpace(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        for index in 0..<bytes.count where whiteSpaceWidth(bytes, at: index) > 0 {
-            return true
+        for index in 0..<bytes.count {
+            let byte = bytes[index]
+            // Visible ASCII, as ids nearly always are, is never white space.
+            if byte > 0x20, byte < 0x80 { continue }
+            if whiteSpaceWidth(bytes, at: index) > 0 { return true }
         }
         return false
     }
@@ -103,6 +106,32 @@ public enum Normalization {
         let parts = trimmed.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
         return trimmed
+    }
+
+    /// `email(_:)` on bytes, as the reader has them: ASCII (nearly every address) is
+    /// trimmed and lowercased byte by byte, anything else goes through `String`.
+    public static func email(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        guard !bytes.contains(where: { $0 >= 0x80 }) else {
+            return email(String(decoding: bytes, as: UTF8.self)).map { Array($0.utf8) }
+        }
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
+        var start = 0
+        var end = bytes.count
+        while start < end, isSpace(bytes[start]) { start += 1 }
+        while end > start, isSpace(bytes[end - 1]) { end -= 1 }
+        var result: [UInt8] = []
+        result.reserveCapacity(end - start)
+        var at = -1
+        for index in start..<end {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "@") {
+                guard at < 0 else { return nil }
+                at = result.count
+            }
+            result.append((0x41...0x5A).contains(byte) ? byte + 0x20 : byte)
+        }
+        guard at > 0, at < result.count - 1 else { return nil }
+        return result
     }
 
     // MARK: Times

@@ -1,4 +1,7 @@
 public import WXMergeCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What one record file held.
 public struct FileRecords: Sendable {
@@ -31,18 +34,34 @@ final class RecordFileReader {
 
         var name: String { Self.byName.first { $0.value == self }!.key }
 
-        /// The field a key names, from its bytes: no String and no hashing per key.
+        /// The field a key names, from its bytes: no String and no hashing per key. The
+        /// length and the first and last bytes tell the fields apart; one `memcmp` checks.
         static func named(_ key: UnsafeBufferPointer<UInt8>) -> Field? {
-            let index = Swift.min(key.count, Self.byLength.count - 1)
-            for (bytes, field) in Self.byLength[index] where bytes.elementsEqual(key) { return field }
-            return nil
+            guard let first = key.first, let last = key.last else { return nil }
+            let field: Field
+            switch (key.count, first, last) {
+            case (6, UInt8(ascii: "o"), _): field = .openid
+            case (7, UInt8(ascii: "u"), _): field = .unionid
+            case (5, UInt8(ascii: "a"), _): field = .appid
+            case (6, UInt8(ascii: "s"), _): field = .source
+            case (9, UInt8(ascii: "l"), _): field = .legacyID
+            case (8, UInt8(ascii: "n"), _): field = .nickname
+            case (10, UInt8(ascii: "a"), UInt8(ascii: "l")): field = .avatarURL
+            case (10, UInt8(ascii: "a"), UInt8(ascii: "s")): field = .attributes
+            case (5, UInt8(ascii: "p"), _): field = .phone
+            case (14, UInt8(ascii: "p"), _): field = .phoneVerified
+            case (5, UInt8(ascii: "e"), _): field = .email
+            case (10, UInt8(ascii: "c"), _): field = .createdAt
+            case (10, UInt8(ascii: "u"), _): field = .updatedAt
+            case (8, UInt8(ascii: "p"), _): field = .platform
+            case (15, UInt8(ascii: "i"), _): field = .isSnapshotUser
+            default: return nil
+            }
+            let name = names[field.rawValue]
+            return name.withUnsafeBufferPointer { memcmp($0.baseAddress!, key.baseAddress!, key.count) == 0 } ? field : nil
         }
 
-        private static let byLength: [[([UInt8], Field)]] = {
-            var table = [[([UInt8], Field)]](repeating: [], count: 17)
-            for (name, field) in byName { table[name.utf8.count].append((Array(name.utf8), field)) }
-            return table
-        }()
+        private static let names: [[UInt8]] = allCases.map { Array($0.name.utf8) }
     }
 
     /// A document's defaults and the records still waiting for them.
@@ -81,6 +100,11 @@ final class RecordFileReader {
         self.spool = spool
         self.progress = progress
         reader = try YAMLEventReader(path: path, displayPath: displayPath, progress: progress)
+        // Room for the records of a typical export (300 bytes of YAML or more a record),
+        // so the arrays do not grow by copying; a file of smaller records grows them as
+        // usual. Pages reserved but never written cost no memory.
+        result.records.reserveCapacity(reader.fileSize / 200)
+        result.arena.reserveCapacity(reader.fileSize / 3)
         let name = displayPath.split(separator: "/").last.map(String.init) ?? displayPath
         stem = name.firstIndex(of: ".").map { String(name[..<$0]) } ?? name
         var apps: [[UInt8]: Int32] = [:]
@@ -325,6 +349,8 @@ final class RecordFileReader {
     /// Spellings of `phone_verified` that mean yes.
     private static let verifiedFlags: Set<[UInt8]> = Set(["true", "True", "TRUE", "yes", "Yes", "YES", "on", "1"].map { Array($0.utf8) })
 
+    private static let idFields = [Field.openid, .unionid, .legacyID]
+
     private static func isID(_ field: Field) -> Bool {
         field == .openid || field == .unionid || field == .legacyID || field == .appid || field == .source
             || field == .platform
@@ -339,7 +365,7 @@ final class RecordFileReader {
         if let flag = value(.isSnapshotUser), Self.snapshotFlags.contains(flag) {
             return RecordMessage.snapshotUser
         }
-        for field in [Field.openid, .unionid, .legacyID] {
+        for field in Self.idFields {
             guard let id = value(field) else { continue }
             let isMissing = id.withUnsafeBufferPointer { Normalization.isMissingID($0) }
             if isMissing {
@@ -407,8 +433,8 @@ final class RecordFileReader {
         let email = nonBlank(.email)
         var emailKey = TextRef.missing
         if let email {
-            if let normalised = Normalization.email(String(decoding: email, as: UTF8.self)) {
-                emailKey = store(Array(normalised.utf8))
+            if let normalised = email.withUnsafeBufferPointer({ Normalization.email($0) }) {
+                emailKey = store(normalised)
             } else {
                 warn(RecordMessage.emailNotNormalised, at: location)
             }

@@ -47,6 +47,8 @@ final class YAMLEventReader {
     private var readFailure: Int32 = 0
     private let progress: ReadProgress?
     private(set) var bytesRead = 0
+    /// The file's size when it was opened.
+    let fileSize: Int
 
     private(set) var kind = EventKind.streamStart
     private(set) var start = Mark(line: 0, column: 0)
@@ -69,6 +71,7 @@ final class YAMLEventReader {
                              [.error(at: nil, RecordMessage.cannotRead(displayPath, code))])
         }
         self.fd = fd
+        fileSize = Int(info.st_size)
         parser = .allocate(capacity: 1)
         guard yaml_parser_initialize(parser) == 1 else {
             parser.deallocate()

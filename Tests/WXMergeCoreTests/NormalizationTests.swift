@@ -31,6 +31,14 @@ import WXMergeCore
         #expect(Normalization.email("@example.com") == nil)
     }
 
+    /// The reader normalises emails from bytes: it must agree with the text version.
+    @Test(arguments: ["  Zhang@Example.COM ", "\tA@B\n", "no-at-sign", "a@b@c", "@example.com", "a@", "@", "",
+                      "Ünïcode@Example.com", "张三@例子.CN", "\u{3000}x@y.z\u{3000}", "x@y.z\u{85}"])
+    func emailsFromBytesMatchEmailsFromText(_ text: String) {
+        let fromBytes = Array(text.utf8).withUnsafeBufferPointer { Normalization.email($0) }
+        #expect(fromBytes == Normalization.email(text).map { Array($0.utf8) })
+    }
+
     private func time(_ text: String) -> Int64? {
         Array(text.utf8).withUnsafeBufferPointer { Normalization.time($0) }
     }
