@@ -19,6 +19,8 @@ struct UserIDAssigner {
     let appRank: [Int32]
 
     struct Outcome {
+        /// Indexes of the users in id order.
+        var usersByID: [Int32]
         var aliases: [Alias] = []
         var changes: Changes?
     }
@@ -26,8 +28,8 @@ struct UserIDAssigner {
     func assign(_ users: inout [User], records: [Record], arena: [UInt8], userOf: [Int32],
                 earlier: EarlierState?) -> Outcome {
         guard let earlier else {
-            assignNewIDs(&users, where: { _ in true }, records: records, arena: arena, taken: [])
-            return Outcome()
+            let order = assignNewIDs(&users, where: { _ in true }, records: records, arena: arena, isTaken: { _ in false })
+            return Outcome(usersByID: order)
         }
         let earlierOf = match(records, arena: arena, earlier: earlier)
 
@@ -89,9 +91,19 @@ struct UserIDAssigner {
             users[user].id = earlier.users[Int(winner[user])]
         }
 
-        var taken = Set(earlier.users)
-        for alias in earlier.aliases { taken.insert(alias.old) }
-        assignNewIDs(&users, where: { winner[$0] < 0 }, records: records, arena: arena, taken: taken)
+        // Earlier ids are taken: `earlier.users` is sorted; aliases are few.
+        let aliasIDs = Set(earlier.aliases.map(\.old))
+        func isTaken(_ id: UserID) -> Bool {
+            if aliasIDs.contains(id) { return true }
+            var low = 0, high = earlier.users.count
+            while low < high {
+                let middle = (low + high) / 2
+                if earlier.users[middle] < id { low = middle + 1 } else { high = middle }
+            }
+            return low < earlier.users.count && earlier.users[low] == id
+        }
+        let usersByID = assignNewIDs(&users, where: { winner[$0] < 0 }, records: records, arena: arena,
+                                     isTaken: isTaken)
 
         // Aliases: the earlier ones rewritten to the id their user lives on under (found by
         // binary search: `earlier.users` is sorted), then the ones this run makes.
@@ -120,7 +132,7 @@ struct UserIDAssigner {
         }
         aliases.sort { $0.old < $1.old }
 
-        return Outcome(aliases: aliases, changes: changes(
+        return Outcome(usersByID: usersByID, aliases: aliases, changes: changes(
             users: users, earlier: earlier, winner: winner, counts: counts, partsStart: partsStart, home: home,
             mergedInto: mergedInto))
     }
@@ -195,28 +207,49 @@ struct UserIDAssigner {
         return order != 0 ? order : Int(account.openid.length) - Int(record.openid.length)
     }
 
+    /// Gives the users that `needsID` names their new ids, and returns every user's index
+    /// in id order.
+    ///
+    /// Ids almost never collide, so each user first gets the plain hash of its key; the
+    /// users sorted by id (which the writer needs anyway) show whether any two share one or
+    /// one is `taken`. Only then are the ids given again one by one, in user order, each
+    /// skipping to `#2`, `#3`, … past the ids taken so far. No set of a million ids is held.
     private func assignNewIDs(_ users: inout [User], where needsID: (Int) -> Bool, records: [Record],
-                              arena: [UInt8], taken: Set<UserID>) {
-        var used = taken
-        used.reserveCapacity(taken.count + users.count)
-        for index in users.indices where !needsID(index) { used.insert(users[index].id) }
+                              arena: [UInt8], isTaken: (UserID) -> Bool) -> [Int32] {
         let appids = job.apps.map { Array($0.appid.utf8) + [UInt8(ascii: ":")] }
         var key: [UInt8] = []
-        for index in users.indices where needsID(index) {
-            let record = records[Int(users[index].firstRecord)]
+        func smallestKey(of user: Int) -> [UInt8] {
+            let record = records[Int(users[user].firstRecord)]
             key.removeAll(keepingCapacity: true)
             key.append(contentsOf: appids[Int(record.app)])
             let start = Int(record.openid.offset)
             key.append(contentsOf: arena[start..<start + Int(record.openid.length)])
+            return key
+        }
+        for index in users.indices where needsID(index) {
+            users[index].id = Self.id(of: smallestKey(of: index))
+        }
+        var order = users.indices.map(Int32.init)
+        order.sort { users[Int($0)].id < users[Int($1)].id }
+        let collides = order.indices.dropFirst().contains { users[Int(order[$0 - 1])].id == users[Int(order[$0])].id }
+            || users.indices.contains { needsID($0) && isTaken(users[$0].id) }
+        guard collides else { return order }
+
+        var used = Set<UserID>()
+        for index in users.indices where !needsID(index) { used.insert(users[index].id) }
+        for index in users.indices where needsID(index) {
+            let key = smallestKey(of: index)
             var id = Self.id(of: key)
             var attempt = 2
-            while used.contains(id) {
+            while used.contains(id) || isTaken(id) {
                 id = Self.id(of: key + Array("#\(attempt)".utf8))
                 attempt += 1
             }
             used.insert(id)
             users[index].id = id
         }
+        order.sort { users[Int($0)].id < users[Int($1)].id }
+        return order
     }
 
     static func id(of key: [UInt8]) -> UserID {

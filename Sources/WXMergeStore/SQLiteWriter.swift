@@ -25,9 +25,6 @@ public struct SQLiteWriter {
         public var run: RunRow
         /// The earlier output's `runs` rows, carried over.
         public var earlierRuns: [EarlierOutput.StoredRun]
-        /// Indexes of `result.users` in user_id order, so that `user_rows`, keyed by it,
-        /// is built by appending. Sorted here, on whatever thread makes the remainder.
-        let usersByID: [Int32]
 
         public init(result: Reconciliation, rejections: [Rejection], run: RunRow,
                     earlierRuns: [EarlierOutput.StoredRun] = []) {
@@ -35,8 +32,6 @@ public struct SQLiteWriter {
             self.rejections = rejections
             self.run = run
             self.earlierRuns = earlierRuns
-            let users = result.users
-            usersByID = users.indices.map(Int32.init).sorted { users[Int($0)].id < users[Int($1)].id }
         }
     }
 
@@ -76,7 +71,7 @@ public struct SQLiteWriter {
                     try Self.writeRecords(db, linked, job: job, spools: spools)
                     let remainder = try remainder()
                     let result = remainder.result
-                    try Self.writeUsers(db, result, order: remainder.usersByID)
+                    try Self.writeUsers(db, result)
                     try Self.writeLinks(db, result, job: job)
                     try Self.writeConflicts(db, result, job: job)
                     try Self.writeRejected(db, remainder.rejections)
@@ -152,10 +147,9 @@ public struct SQLiteWriter {
     static let recordsBetweenPageReleases = 1 << 16
 
     /// Users in user_id order, so the primary key index is built by appending.
-    /// - Parameter order: user indexes in user_id order.
-    private static func writeUsers(_ db: Database, _ result: Reconciliation, order: [Int32]) throws {
+    private static func writeUsers(_ db: Database, _ result: Reconciliation) throws {
         let insert = try BatchedInsert(db, table: "user_rows", columns: 10, rows: result.users.count)
-        for (index, user) in order.enumerated() {
+        for (index, user) in result.usersByID.enumerated() {
             let facts = result.users[Int(user)]
             let row = insert.binder(for: index)
             row.text(1, facts.id)

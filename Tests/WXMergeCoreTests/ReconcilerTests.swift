@@ -121,6 +121,28 @@ import WXMergeCore
         #expect(result.users.map(\.id.text) == ["u_2b9a4613f05c2bc8330b2b8b"])
     }
 
+    /// An id held by an earlier user or alias is taken even when that user is gone: the
+    /// new user's key is hashed again with `#2`, `#3`, … (printf 'wx0000000000000001:o1#3' | sha256sum).
+    @Test func aTakenIdMovesOnToTheNextFreeSuffix() throws {
+        var fixture = Fixture()
+        fixture.add(app: 1, openid: "o1")
+        fixture.add(app: 2, openid: "o2")
+        var earlier = EarlierState()
+        earlier.users = try ["u_17856869f331035765973f3b", "u_2b9a4613f05c2bc8330b2b8b"].map { try #require(UserID(text: $0)) }
+        earlier.createdAt = [Record.noTime, Record.noTime]
+        var records = fixture.set
+        let result = Reconciler(job: fixture.job).reconcile(&records, earlier: earlier)
+        #expect(result.users.map(\.id.text) == ["u_cde54b3bafaf8fd217eb385d", "u_42b33ef70a724f87dd988478"])
+        #expect(result.usersByID.map { result.users[Int($0)].id.text } == ["u_42b33ef70a724f87dd988478", "u_cde54b3bafaf8fd217eb385d"])
+
+        var aliased = EarlierState()
+        aliased.aliases = [Alias(old: try #require(UserID(text: "u_2b9a4613f05c2bc8330b2b8b")),
+                                 user: try #require(UserID(text: "u_42b33ef70a724f87dd988478")), runID: 1)]
+        records = fixture.set
+        let second = Reconciler(job: fixture.job).reconcile(&records, earlier: aliased)
+        #expect(second.users.map(\.id.text) == ["u_17856869f331035765973f3b", "u_42b33ef70a724f87dd988478"])
+    }
+
     /// 40,000 records take the sorts' two-core path.
     @Test(arguments: [60, 40_000])
     func orderOfRecordsAndFilesDoesNotChangeTheResult(records: Int) {
