@@ -170,6 +170,21 @@ public struct Payload {
         return count == UInt32.max ? nil : UnsafeBufferPointer(start: position + 4, count: Int(count))
     }
 
+    /// Each field's bytes in `PayloadField` order, nil for none: one pass over the payload.
+    public func forEachField(_ body: (UnsafeBufferPointer<UInt8>?) -> Void) {
+        var position = start
+        for _ in PayloadField.allCases {
+            let count = UnsafeRawPointer(position).loadUnaligned(as: UInt32.self).littleEndian
+            if count == UInt32.max {
+                body(nil)
+                position += 4
+            } else {
+                body(UnsafeBufferPointer(start: position + 4, count: Int(count)))
+                position += 4 + Int(count)
+            }
+        }
+    }
+
     /// The field as text (for tests and messages).
     public func text(_ field: PayloadField) -> String? {
         self[field].map { String(decoding: $0, as: UTF8.self) }

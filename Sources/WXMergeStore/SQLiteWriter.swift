@@ -108,12 +108,11 @@ public struct SQLiteWriter {
         let platforms = ConstantTexts(job.platforms.map(\.id))
         let sources = ConstantTexts(result.sources)
         let files = ConstantTexts(result.files)
+        let payloads = PayloadQueue(records: result.records, spools: spools)
+        defer { payloads.stop() }
         try result.arena.withUnsafeBufferPointer { arena in
             for (index, record) in result.records.enumerated() {
-                if index % Self.recordsBetweenPageReleases == 0 {
-                    for spool in spools { spool.releasePages() }
-                }
-                let payload = spools[Int(record.payload.spool)].payload(record.payload)
+                let payload = payloads.payload(index)
                 let row = insert.binder(for: index)
                 row.int(1, Int64(index + 1))
                 row.int(2, Int64(result.userOf[index]))
@@ -141,10 +140,6 @@ public struct SQLiteWriter {
             }
         }
     }
-
-    /// How often the records writer lets go of the spool pages it has read (see
-    /// `PayloadSpool.releasePages`): often enough to keep them a few tens of MB.
-    static let recordsBetweenPageReleases = 1 << 16
 
     /// Users in user_id order, so the primary key index is built by appending.
     private static func writeUsers(_ db: Database, _ result: Reconciliation) throws {

@@ -11,7 +11,8 @@ private final class Written {
     let result: Reconciliation
     let spool: PayloadSpool
 
-    init() throws {
+    /// - Parameter extra: more records, each its own person: `oN` with nickname `nN`.
+    init(extra: Int = 0) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         job = Job(path: "wxmerge.yaml", folder: ".", platforms: [Platform(id: "acme")],
                   apps: [App(appid: "wx0000000000000001", name: "Web", type: .website, platform: 0),
@@ -31,7 +32,8 @@ private final class Written {
             (1, "oMini", "uZhang", "", nil),
             (1, "oLi", nil, "李四", nil),
         ]
-        for (index, row) in rows.enumerated() {
+        let extraRows = (0..<extra).map { (Int32(1), "o\($0)", nil as String?, "n\($0)" as String?, nil as String?) }
+        for (index, row) in (rows + extraRows).enumerated() {
             spool.beginPayload()
             spool.appendField(row.3.map { Array($0.utf8) })
             spool.appendField(nil as [UInt8]?)
@@ -126,6 +128,21 @@ private final class Written {
             #expect(link?["key"] as String? == "acme:uZhang")
             #expect(try String.fetchOne(db, sql: "SELECT raw FROM rejected") == "nickname: x")
             #expect(try String.fetchOne(db, sql: "SELECT counts FROM runs") == "{\"read\":4}")
+        }
+    }
+
+    /// Payloads are copied ahead of the writer a few thousand at a time, into buffers
+    /// that are reused: every record must still get its own.
+    @Test func everyRecordKeepsItsOwnPayloadInALargeWrite() throws {
+        let written = try Written(extra: 20_000)
+        let path = written.folder + "/merged.db"
+        try written.write(to: path)
+        let queue = try DatabaseQueue(path: path)
+        try queue.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT openid, nickname, attributes FROM records WHERE openid GLOB 'o[0-9]*'")
+            #expect(rows.count == 20_000)
+            #expect(rows.allSatisfy { "n" + ($0["openid"] as String).dropFirst() == $0["nickname"] as String })
+            #expect(rows.allSatisfy { $0["attributes"] as String == "{\"vip\":3}" })
         }
     }
 
