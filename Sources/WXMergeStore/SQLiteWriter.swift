@@ -162,15 +162,19 @@ public struct SQLiteWriter {
     }
 
     private static func writeLinks(_ db: Database, _ result: Reconciliation, job: Job) throws {
-        let statement = try db.makeStatement(sql: "INSERT INTO links VALUES (?, ?, ?, ?, ?)")
-        let row = RowBinder(statement.sqliteStatement)
-        for link in result.links {
-            row.text(1, result.users[Int(result.userOf[Int(link.a)])].id)
-            row.text(2, link.rule.rawValue)
-            row.text(3, result.key(of: link.rule, record: link.a, in: job))
+        let links = result.links
+        let insert = try BatchedInsert(db, table: "links", columns: 5, rows: links.count)
+        let rules = ConstantTexts(Rule.allCases.map(\.rawValue))
+        let keys = KeyTexts(result, job: job)
+        let (users, userOf) = (result.users, result.userOf)
+        for (index, link) in links.enumerated() {
+            let row = insert.binder(for: index)
+            row.text(1, users[Int(userOf[Int(link.a)])].id)
+            row.text(2, rules[Rule.allCases.firstIndex(of: link.rule)!])
+            row.text(3, keys.key(of: link.rule, record: link.a, row: index))
             row.int(4, Int64(link.a) + 1)
             row.int(5, Int64(link.b) + 1)
-            try row.step()
+            try insert.rowDone(index)
         }
     }
 
@@ -242,6 +246,61 @@ final class ConstantTexts {
     }
 }
 
+/// The keys links were made on (`appid:openid`, `platform:unionid`, `source:legacy_id`,
+/// a phone or an email, as `Reconciliation.key(of:record:in:)` gives them), built as
+/// bytes into memory of their own per row of a batched statement, where they stay until
+/// the statement runs.
+final class KeyTexts {
+    private let arena: [UInt8]
+    private let records: [WXMergeCore.Record]
+    private let appids: [[UInt8]]
+    private let platforms: [[UInt8]]
+    private let sources: [[UInt8]]
+    private var buffers: [UnsafeMutableBufferPointer<UInt8>]
+
+    init(_ result: Reconciliation, job: Job, rowsPerStatement: Int = BatchedInsert.rowsPerStatement) {
+        arena = result.arena
+        records = result.records
+        appids = job.apps.map { Array($0.appid.utf8) }
+        platforms = job.platforms.map { Array($0.id.utf8) }
+        sources = result.sources.map { Array($0.utf8) }
+        buffers = (0..<rowsPerStatement).map { _ in .allocate(capacity: 256) }
+    }
+
+    deinit {
+        for buffer in buffers { buffer.deallocate() }
+    }
+
+    /// The key, valid until the key of the row `rowsPerStatement` later is asked for.
+    func key(of rule: Rule, record index: Int32, row: Int) -> UnsafeBufferPointer<UInt8> {
+        let record = records[Int(index)]
+        let empty: [UInt8] = []
+        let (scope, ref): ([UInt8], TextRef)
+        switch rule {
+        case .openid: (scope, ref) = (appids[Int(record.app)], record.openid)
+        case .unionid: (scope, ref) = (platforms[Int(record.platform)], record.unionid)
+        case .legacyAccount: (scope, ref) = (sources[Int(record.source)], record.legacyID)
+        case .phone: (scope, ref) = (empty, record.phoneKey)
+        case .email: (scope, ref) = (empty, record.emailKey)
+        }
+        let text = ref.isMissing ? 0..<0 : Int(ref.offset)..<Int(ref.offset) + Int(ref.length)
+        let count = scope.isEmpty ? text.count : scope.count + 1 + text.count
+        let slot = row % buffers.count
+        if buffers[slot].count < count {
+            buffers[slot].deallocate()
+            buffers[slot] = .allocate(capacity: count)
+        }
+        var end = buffers[slot].startIndex
+        if !scope.isEmpty {
+            end = buffers[slot][end...].initialize(fromContentsOf: scope)
+            buffers[slot][end] = UInt8(ascii: ":")
+            end += 1
+        }
+        end = buffers[slot][end...].initialize(fromContentsOf: arena[text])
+        return UnsafeBufferPointer(rebasing: buffers[slot][..<end])
+    }
+}
+
 /// Inserts rows several to a statement (`INSERT … VALUES (…), (…), …`), which costs
 /// SQLite less per row than one statement a row; the rows that do not fill a statement
 /// go one by one.
@@ -254,7 +313,9 @@ struct BatchedInsert {
     private let rowsPerStatement: Int
     private let batched: Int
 
-    init(_ db: Database, table: String, columns: Int, rows: Int, rowsPerStatement: Int = 16) throws {
+    static let rowsPerStatement = 16
+
+    init(_ db: Database, table: String, columns: Int, rows: Int, rowsPerStatement: Int = rowsPerStatement) throws {
         let values = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
         let statement = { (count: Int) in
             try db.makeStatement(sql: "INSERT INTO \(table) VALUES " + Array(repeating: values, count: count).joined(separator: ", "))
