@@ -44,7 +44,6 @@ public final class PayloadSpool: @unchecked Sendable {
     private var buffer: [UInt8] = []
     private var flushed: UInt64 = 0
     private var pendingStart = 0
-    private var mapping: UnsafeRawBufferPointer?
 
     /// Creates the spool in `folder` (the output's folder, so it shares its disk).
     public init(index: UInt16, folder: String) throws {
@@ -61,9 +60,6 @@ public final class PayloadSpool: @unchecked Sendable {
     }
 
     deinit {
-        if let mapping {
-            munmap(UnsafeMutableRawPointer(mutating: mapping.baseAddress!), mapping.count)
-        }
         close(fd)
     }
 
@@ -105,10 +101,9 @@ public final class PayloadSpool: @unchecked Sendable {
         return ref
     }
 
-    /// Ends writing and maps the spool for reading.
+    /// Ends writing: what is still buffered goes to the file, to be read.
     public func finishWriting() throws {
         try flush()
-        try map()
     }
 
     private func flush() throws {
@@ -130,63 +125,38 @@ public final class PayloadSpool: @unchecked Sendable {
 
     // MARK: Reading
 
-    /// The payload at `ref`. Valid after `finishWriting()` while the spool lives; its
-    /// bytes stay where they are, so a caller may hand them to SQLite without a copy.
-    public func payload(_ ref: PayloadRef) -> Payload {
-        Payload(start: mapping!.baseAddress!.assumingMemoryBound(to: UInt8.self) + Int(ref.offset))
-    }
-
-    /// Lets the kernel take back the pages read so far (they are read again from the
-    /// file if needed): records are written in canonical order, which visits the spool
-    /// out of order, and without this every page read would stay in the process's memory.
-    public func releasePages() {
-        guard let mapping else { return }
-        _ = madvise(UnsafeMutableRawPointer(mutating: mapping.baseAddress!), mapping.count, MADV_DONTNEED)
-    }
-
-    private func map() throws {
-        guard flushed > 0 else { return }
-        let address = mmap(nil, Int(flushed), PROT_READ, MAP_SHARED, fd, 0)
-        guard let address, address != MAP_FAILED else {
-            throw RunFailure(exitCode: RunFailure.outputNotWritable,
-                             [.error(at: nil, CoreMessage.cannotReadTemporaryFile(errno))])
+    /// Copies the payload at `ref` (`ref.length` bytes) to `destination`, with `pread`:
+    /// no page of the spool stays in the process's memory. Any thread, after
+    /// `finishWriting()`.
+    public func read(_ ref: PayloadRef, into destination: UnsafeMutableRawPointer) throws {
+        var done = 0
+        while done < Int(ref.length) {
+            let n = pread(fd, destination + done, Int(ref.length) - done, off_t(ref.offset) + off_t(done))
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else {
+                throw RunFailure(exitCode: RunFailure.outputNotWritable,
+                                 [.error(at: nil, CoreMessage.cannotReadTemporaryFile(n < 0 ? errno : EIO))])
+            }
+            done += n
         }
-        mapping = UnsafeRawBufferPointer(start: address, count: Int(flushed))
-    }
-}
-
-/// One spooled payload, read in place.
-public struct Payload {
-    let start: UnsafePointer<UInt8>
-
-    /// The field's bytes; nil when the record has no value.
-    public subscript(field: PayloadField) -> UnsafeBufferPointer<UInt8>? {
-        var position = start
-        for _ in 0..<field.rawValue {
-            let count = UnsafeRawPointer(position).loadUnaligned(as: UInt32.self).littleEndian
-            position += 4 + (count == UInt32.max ? 0 : Int(count))
-        }
-        let count = UnsafeRawPointer(position).loadUnaligned(as: UInt32.self).littleEndian
-        return count == UInt32.max ? nil : UnsafeBufferPointer(start: position + 4, count: Int(count))
     }
 
-    /// Each field's bytes in `PayloadField` order, nil for none: one pass over the payload.
-    public func forEachField(_ body: (UnsafeBufferPointer<UInt8>?) -> Void) {
-        var position = start
+    /// Walks the fields of a payload that `read` put at `start`, in `PayloadField` order:
+    /// each field's offset from `start` and its byte count, nil for none. Returns the
+    /// payload's length.
+    @inlinable
+    public static func forEachField(at start: UnsafeRawPointer, _ body: (_ offset: Int, _ count: Int?) -> Void) -> Int {
+        var position = 0
         for _ in PayloadField.allCases {
-            let count = UnsafeRawPointer(position).loadUnaligned(as: UInt32.self).littleEndian
+            let count = start.loadUnaligned(fromByteOffset: position, as: UInt32.self).littleEndian
+            position += 4
             if count == UInt32.max {
-                body(nil)
-                position += 4
+                body(position, nil)
             } else {
-                body(UnsafeBufferPointer(start: position + 4, count: Int(count)))
-                position += 4 + Int(count)
+                body(position, Int(count))
+                position += Int(count)
             }
         }
-    }
-
-    /// The field as text (for tests and messages).
-    public func text(_ field: PayloadField) -> String? {
-        self[field].map { String(decoding: $0, as: UTF8.self) }
+        return position
     }
 }

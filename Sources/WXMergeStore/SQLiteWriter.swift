@@ -112,7 +112,7 @@ public struct SQLiteWriter {
         defer { payloads.stop() }
         try result.arena.withUnsafeBufferPointer { arena in
             for (index, record) in result.records.enumerated() {
-                let payload = payloads.payload(index)
+                let payload = try payloads.payload(index)
                 let row = insert.binder(for: index)
                 row.int(1, Int64(index + 1))
                 row.int(2, Int64(result.userOf[index]))

@@ -91,8 +91,16 @@ final class Workspace {
     }
 
     /// A payload field of a record as text.
-    static func payload(_ field: PayloadField, of record: Record, in spools: [PayloadSpool]) -> String? {
-        spools[Int(record.payload.spool)].payload(record.payload).text(field)
+    static func payload(_ field: PayloadField, of record: Record, in spools: [PayloadSpool]) throws -> String? {
+        var bytes = [UInt8](repeating: 0, count: Int(record.payload.length))
+        try bytes.withUnsafeMutableBytes { try spools[Int(record.payload.spool)].read(record.payload, into: $0.baseAddress!) }
+        var fields: [String?] = []
+        _ = bytes.withUnsafeBytes { buffer in
+            PayloadSpool.forEachField(at: buffer.baseAddress!) { offset, count in
+                fields.append(count.map { String(decoding: buffer[offset..<offset + $0], as: UTF8.self) })
+            }
+        }
+        return fields[field.rawValue]
     }
 }
 
