@@ -70,8 +70,6 @@ final class RecordFileReader {
         var source: String?
         var platform: [UInt8]?
         var firstRecord = 0
-        /// Marks of the document's records, to reject one once the defaults are known.
-        var spans: [(start: Mark, end: Mark)] = []
     }
 
     private static let pending: Int32 = -2
@@ -86,6 +84,9 @@ final class RecordFileReader {
     private let platformByID: [[UInt8]: Int32]
     private var result = FileRecords()
     private var document = Document()
+    /// Marks of the document's records, to reject one once the defaults are known;
+    /// reused from document to document.
+    private var spans: [(start: Mark, end: Mark)] = []
     private var sourceIndex: [String: Int32] = [:]
 
     // Scratch for the record being read, reused from record to record.
@@ -104,6 +105,7 @@ final class RecordFileReader {
         // so the arrays do not grow by copying; a file of smaller records grows them as
         // usual. Pages reserved but never written cost no memory.
         result.records.reserveCapacity(reader.fileSize / 200)
+        spans.reserveCapacity(reader.fileSize / 200)
         result.arena.reserveCapacity(reader.fileSize / 3)
         let name = displayPath.split(separator: "/").last.map(String.init) ?? displayPath
         stem = name.firstIndex(of: ".").map { String(name[..<$0]) } ?? name
@@ -151,6 +153,7 @@ final class RecordFileReader {
 
     private func readDocument() throws {
         document = Document(firstRecord: result.records.count)
+        spans.removeAll(keepingCapacity: true)
         try reader.next()
         switch reader.kind {
         case .sequenceStart:
@@ -225,7 +228,7 @@ final class RecordFileReader {
         var kept = first
         for index in first..<result.records.count {
             var record = result.records[index]
-            let span = document.spans[index - first]
+            let span = spans[index - first]
             var reason: String?
             if record.app == Self.pending {
                 if let defaultApp {
@@ -345,9 +348,10 @@ final class RecordFileReader {
     }
 
     /// Spellings of `is_snapshotuser` that make a record a snapshot user's.
-    private static let snapshotFlags: Set<[UInt8]> = Set(["1", "true", "True", "TRUE"].map { Array($0.utf8) })
+    private static let snapshotFlags = ["1", "true", "True", "TRUE"].map { Array($0.utf8) }
     /// Spellings of `phone_verified` that mean yes.
-    private static let verifiedFlags: Set<[UInt8]> = Set(["true", "True", "TRUE", "yes", "Yes", "YES", "on", "1"].map { Array($0.utf8) })
+    /// (Arrays, not sets: comparing a few short spellings costs less than hashing one.)
+    private static let verifiedFlags = ["true", "True", "TRUE", "yes", "Yes", "YES", "on", "1"].map { Array($0.utf8) }
 
     private static let idFields = [Field.openid, .unionid, .legacyID]
 
@@ -475,7 +479,7 @@ final class RecordFileReader {
         record.phoneKey = phoneKey
         record.emailKey = emailKey
         result.records.append(record)
-        document.spans.append((start, end))
+        spans.append((start, end))
     }
 
     /// Reads the `attributes` mapping's members into `attributes`.
