@@ -1,4 +1,4 @@
-public import WXMergeCore
+import WXMergeCore
 
 /// An official-account migration's openid mapping (SPEC §2.2), as read from its file.
 public struct OpenIDMap: Sendable {
