@@ -35,10 +35,10 @@ public struct EarlierOutput: Sendable {
                     throw StoreMessage.failure(StoreMessage.notAWXMergeDatabase(path))
                 }
                 let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
-                guard version == Schema.version else {
+                guard Self.versionsRead.contains(version) else {
                     throw StoreMessage.failure(StoreMessage.unsupportedSchema(path, version))
                 }
-                return try read(db, job: job)
+                return try read(db, job: job, version: version)
             }
         } catch let failure as RunFailure {
             throw failure
@@ -47,10 +47,15 @@ public struct EarlierOutput: Sendable {
         }
     }
 
-    private static func read(_ db: Database, job: Job) throws -> EarlierOutput {
+    /// Schema versions this build reads: 1 stored each record's user id in `records`, 2
+    /// stores a user number in `record_rows` (see `Schema`).
+    static let versionsRead = 1...Schema.version
+
+    private static func read(_ db: Database, job: Job, version: Int) throws -> EarlierOutput {
         var state = EarlierState()
         var users: [(id: UserID, created: Int64, number: Int)] = []
-        let rows = try Row.fetchCursor(db, sql: "SELECT user_id, created_at, user_number FROM user_rows")
+        let numbered = version >= 2
+        let rows = try Row.fetchCursor(db, sql: "SELECT user_id, created_at, \(numbered ? "user_number" : "-1") FROM user_rows")
         while let row = try rows.next() {
             guard let id = UserID(text: row[0]) else { continue }
             let created: String? = row[1]
@@ -69,16 +74,31 @@ public struct EarlierOutput: Sendable {
             userOfNumber[user.number] = Int32(index)
         }
 
+        // Each account's user, as an index into `state.users`: by number, or by id in a
+        // version 1 database.
+        func user(_ row: Row) -> Int32? {
+            if numbered {
+                let number: Int = row[2]
+                return number >= 0 && number < userOfNumber.count && userOfNumber[number] >= 0 ? userOfNumber[number] : nil
+            }
+            guard let id = UserID(text: row[2]) else { return nil }
+            var low = 0, high = state.users.count
+            while low < high {
+                let middle = (low + high) / 2
+                if state.users[middle] < id { low = middle + 1 } else { high = middle }
+            }
+            return low < state.users.count && state.users[low] == id ? Int32(low) : nil
+        }
         let appIndex = Dictionary(uniqueKeysWithValues: job.apps.enumerated().map { ($1.appid, Int32($0)) })
-        let accounts = try Row.fetchCursor(db, sql: "SELECT appid, openid, user_number FROM record_rows ORDER BY appid, openid")
+        let accounts = try Row.fetchCursor(db, sql: numbered
+            ? "SELECT appid, openid, user_number FROM record_rows ORDER BY appid, openid"
+            : "SELECT appid, openid, user_id FROM records ORDER BY appid, openid")
         while let row = try accounts.next() {
-            let number: Int = row[2]
-            guard let app = appIndex[row[0] as String], number >= 0, number < userOfNumber.count,
-                  userOfNumber[number] >= 0 else { continue }
+            guard let app = appIndex[row[0] as String], let holder = user(row) else { continue }
             let openid: String = row[1]
             let ref = TextRef(offset: UInt32(state.arena.count), length: UInt32(openid.utf8.count))
             state.arena.append(contentsOf: openid.utf8)
-            state.accounts.append(.init(app: app, openid: ref, user: userOfNumber[number]))
+            state.accounts.append(.init(app: app, openid: ref, user: holder))
         }
 
         let aliases = try Row.fetchCursor(db, sql: "SELECT old_user_id, user_id, run_id FROM user_aliases ORDER BY old_user_id")

@@ -196,6 +196,34 @@ private final class Written {
         #expect(!FileManager.default.fileExists(atPath: leftover))
     }
 
+    /// A nightly job's output written before records held user numbers still keeps its
+    /// users' ids: version 1 is read through `records.user_id`.
+    @Test func anOutputOfSchemaVersion1IsReadByUserID() throws {
+        let written = try Written()
+        let path = written.folder + "/v1.db"
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in
+            try db.execute(sql: """
+                CREATE TABLE runs (run_id INTEGER PRIMARY KEY, started_at TEXT, finished_at TEXT, version TEXT,
+                                   config_sha256 TEXT, inputs TEXT, counts TEXT);
+                CREATE TABLE user_rows (user_id TEXT PRIMARY KEY, created_at TEXT) WITHOUT ROWID;
+                CREATE TABLE records (record_id INTEGER PRIMARY KEY, user_id TEXT, appid TEXT, openid TEXT);
+                CREATE TABLE user_aliases (old_user_id TEXT PRIMARY KEY, user_id TEXT, run_id INTEGER);
+                INSERT INTO runs VALUES (1, '', '', '', '', '{}', '{}');
+                INSERT INTO user_rows VALUES ('u_bbbbbbbbbbbbbbbbbbbbbbbb', NULL), ('u_aaaaaaaaaaaaaaaaaaaaaaaa', '2020-01-02T03:04:05Z');
+                INSERT INTO records VALUES (1, 'u_bbbbbbbbbbbbbbbbbbbbbbbb', 'wx0000000000000001', 'oWeb'),
+                                           (2, 'u_aaaaaaaaaaaaaaaaaaaaaaaa', 'wx0000000000000002', 'oLi');
+                PRAGMA user_version = 1;
+                """)
+        }
+        try queue.close()
+        let earlier = try #require(try EarlierOutput.read(path: path, job: written.job))
+        #expect(earlier.state.users.map(\.text) == ["u_aaaaaaaaaaaaaaaaaaaaaaaa", "u_bbbbbbbbbbbbbbbbbbbbbbbb"])
+        #expect(earlier.state.createdAt == [1_577_934_245, Record.noTime])
+        #expect(earlier.state.accounts.map { [Int($0.app), Int($0.user)] } == [[0, 1], [1, 0]])
+        #expect(earlier.state.runID == 2)
+    }
+
     @Test func aFileThatIsNotAWXMergeDatabaseIsRefused() throws {
         let written = try Written()
         let path = written.folder + "/merged.db"
