@@ -28,6 +28,16 @@ public struct EarlierState: Sendable {
     public var runID = 1
 
     public init() {}
+
+    /// The index of `id` in `users` (which is sorted), by binary search.
+    public func userIndex(of id: UserID) -> Int? {
+        var low = 0, high = users.count
+        while low < high {
+            let middle = (low + high) / 2
+            if users[middle] < id { low = middle + 1 } else { high = middle }
+        }
+        return low < users.count && users[low] == id ? low : nil
+    }
 }
 
 /// An earlier id that lives on under another user's id.

@@ -94,27 +94,16 @@ struct UserIDAssigner {
         // Earlier ids are taken: `earlier.users` is sorted; aliases are few.
         let aliasIDs = Set(earlier.aliases.map(\.old))
         func isTaken(_ id: UserID) -> Bool {
-            if aliasIDs.contains(id) { return true }
-            var low = 0, high = earlier.users.count
-            while low < high {
-                let middle = (low + high) / 2
-                if earlier.users[middle] < id { low = middle + 1 } else { high = middle }
-            }
-            return low < earlier.users.count && earlier.users[low] == id
+            aliasIDs.contains(id) || earlier.userIndex(of: id) != nil
         }
         let usersByID = assignNewIDs(&users, where: { winner[$0] < 0 }, records: records, arena: arena,
                                      isTaken: isTaken)
 
-        // Aliases: the earlier ones rewritten to the id their user lives on under (found by
-        // binary search: `earlier.users` is sorted), then the ones this run makes.
+        // Aliases: the earlier ones rewritten to the id their user lives on under, then the
+        // ones this run makes.
         func currentID(of id: UserID) -> UserID? {
-            var low = 0, high = earlier.users.count
-            while low < high {
-                let middle = (low + high) / 2
-                if earlier.users[middle] < id { low = middle + 1 } else { high = middle }
-            }
-            guard low < earlier.users.count, earlier.users[low] == id, home[low] >= 0 else { return nil }
-            return users[Int(home[low])].id
+            guard let holder = earlier.userIndex(of: id), home[holder] >= 0 else { return nil }
+            return users[Int(home[holder])].id
         }
         var aliases: [Alias] = []
         for alias in earlier.aliases {

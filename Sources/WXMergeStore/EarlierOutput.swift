@@ -81,13 +81,7 @@ public struct EarlierOutput: Sendable {
                 let number: Int = row[2]
                 return number >= 0 && number < userOfNumber.count && userOfNumber[number] >= 0 ? userOfNumber[number] : nil
             }
-            guard let id = UserID(text: row[2]) else { return nil }
-            var low = 0, high = state.users.count
-            while low < high {
-                let middle = (low + high) / 2
-                if state.users[middle] < id { low = middle + 1 } else { high = middle }
-            }
-            return low < state.users.count && state.users[low] == id ? Int32(low) : nil
+            return UserID(text: row[2]).flatMap { state.userIndex(of: $0) }.map(Int32.init)
         }
         let appIndex = Dictionary(uniqueKeysWithValues: job.apps.enumerated().map { ($1.appid, Int32($0)) })
         let accounts = try Row.fetchCursor(db, sql: numbered
