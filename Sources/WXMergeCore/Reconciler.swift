@@ -59,18 +59,20 @@ public struct Reconciliation: Sendable {
     /// The text of the key a rule links on, as the `links` and `conflicts` tables show it:
     /// `appid:openid`, `platform:unionid` or `source:legacy_id`.
     public func key(of rule: Rule, record index: Int32, in job: Job) -> String {
+        let (scope, value) = keyParts(of: rule, record: index, in: job)
+        return (scope.map { $0 + ":" } ?? "") + (text(value) ?? "")
+    }
+
+    /// The parts of `key(of:record:in:)`: the scope before the colon (none for a phone or
+    /// an email) and the value, in the arena.
+    public func keyParts(of rule: Rule, record index: Int32, in job: Job) -> (scope: String?, value: TextRef) {
         let record = records[Int(index)]
         switch rule {
-        case .openid:
-            return job.apps[Int(record.app)].appid + ":" + (text(record.openid) ?? "")
-        case .unionid:
-            return job.platforms[Int(record.platform)].id + ":" + (text(record.unionid) ?? "")
-        case .legacyAccount:
-            return sources[Int(record.source)] + ":" + (text(record.legacyID) ?? "")
-        case .phone:
-            return text(record.phoneKey) ?? ""
-        case .email:
-            return text(record.emailKey) ?? ""
+        case .openid: return (job.apps[Int(record.app)].appid, record.openid)
+        case .unionid: return (job.platforms[Int(record.platform)].id, record.unionid)
+        case .legacyAccount: return (sources[Int(record.source)], record.legacyID)
+        case .phone: return (nil, record.phoneKey)
+        case .email: return (nil, record.emailKey)
         }
     }
 }

@@ -246,24 +246,17 @@ final class ConstantTexts {
     }
 }
 
-/// The keys links were made on (`appid:openid`, `platform:unionid`, `source:legacy_id`,
-/// a phone or an email, as `Reconciliation.key(of:record:in:)` gives them), built as
-/// bytes into memory of their own per row of a batched statement, where they stay until
-/// the statement runs.
+/// The keys links were made on, as `Reconciliation.key(of:record:in:)` gives them, built
+/// as bytes into memory of their own per row of a batched statement, where they stay
+/// until the statement runs.
 final class KeyTexts {
-    private let arena: [UInt8]
-    private let records: [WXMergeCore.Record]
-    private let appids: [[UInt8]]
-    private let platforms: [[UInt8]]
-    private let sources: [[UInt8]]
+    private let result: Reconciliation
+    private let job: Job
     private var buffers: [UnsafeMutableBufferPointer<UInt8>]
 
     init(_ result: Reconciliation, job: Job, rowsPerStatement: Int = BatchedInsert.rowsPerStatement) {
-        arena = result.arena
-        records = result.records
-        appids = job.apps.map { Array($0.appid.utf8) }
-        platforms = job.platforms.map { Array($0.id.utf8) }
-        sources = result.sources.map { Array($0.utf8) }
+        self.result = result
+        self.job = job
         buffers = (0..<rowsPerStatement).map { _ in .allocate(capacity: 256) }
     }
 
@@ -273,30 +266,22 @@ final class KeyTexts {
 
     /// The key, valid until the key of the row `rowsPerStatement` later is asked for.
     func key(of rule: Rule, record index: Int32, row: Int) -> UnsafeBufferPointer<UInt8> {
-        let record = records[Int(index)]
-        let empty: [UInt8] = []
-        let (scope, ref): ([UInt8], TextRef)
-        switch rule {
-        case .openid: (scope, ref) = (appids[Int(record.app)], record.openid)
-        case .unionid: (scope, ref) = (platforms[Int(record.platform)], record.unionid)
-        case .legacyAccount: (scope, ref) = (sources[Int(record.source)], record.legacyID)
-        case .phone: (scope, ref) = (empty, record.phoneKey)
-        case .email: (scope, ref) = (empty, record.emailKey)
-        }
+        let (scope, ref) = result.keyParts(of: rule, record: index, in: job)
+        let scopeBytes = scope?.utf8 ?? "".utf8
         let text = ref.isMissing ? 0..<0 : Int(ref.offset)..<Int(ref.offset) + Int(ref.length)
-        let count = scope.isEmpty ? text.count : scope.count + 1 + text.count
+        let count = scope == nil ? text.count : scopeBytes.count + 1 + text.count
         let slot = row % buffers.count
         if buffers[slot].count < count {
             buffers[slot].deallocate()
             buffers[slot] = .allocate(capacity: count)
         }
         var end = buffers[slot].startIndex
-        if !scope.isEmpty {
-            end = buffers[slot][end...].initialize(fromContentsOf: scope)
+        if scope != nil {
+            end = buffers[slot][end...].initialize(fromContentsOf: scopeBytes)
             buffers[slot][end] = UInt8(ascii: ":")
             end += 1
         }
-        end = buffers[slot][end...].initialize(fromContentsOf: arena[text])
+        end = result.arena.withUnsafeBufferPointer { buffers[slot][end...].initialize(fromContentsOf: $0[text]) }
         return UnsafeBufferPointer(rebasing: buffers[slot][..<end])
     }
 }
