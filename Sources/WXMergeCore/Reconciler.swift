@@ -168,17 +168,15 @@ public struct Reconciler {
     ///
     /// - Complexity: O(n log n) comparisons, O(n) moves.
     static func sortCanonically(_ records: inout [Record], text: UnsafeBufferPointer<UInt8>, appRank: [Int32]) {
-        // Most comparisons end in the app and the openid's first bytes: sort 16-byte
-        // (prefix, index) pairs, and look at the records only when prefixes tie.
+        // Most records differ in the app or the openid's first bytes: sort 16-byte
+        // (prefix, index) pairs by prefix, and look at the records only when prefixes tie.
         var keyed = records.indices.map { index in
             let record = records[index]
             return (prefix: UInt64(UInt8(truncatingIfNeeded: appRank[Int(record.app)])) << 56 | textPrefix(record.openid, text, bytes: 7),
                     index: Int32(index))
         }
-        let fitsInPrefix = appRank.count <= 256
         records.withUnsafeBufferPointer { records in
-            keyed.sortOnTwoCores { x, y in
-                if fitsInPrefix, x.prefix != y.prefix { return x.prefix < y.prefix }
+            let precedes = { (x: (prefix: UInt64, index: Int32), y: (prefix: UInt64, index: Int32)) -> Bool in
                 let a = records[Int(x.index)]
                 let b = records[Int(y.index)]
                 if a.app != b.app { return appRank[Int(a.app)] < appRank[Int(b.app)] }
@@ -193,6 +191,12 @@ public struct Reconciler {
                 if a.createdAt != b.createdAt { return a.createdAt < b.createdAt }
                 if a.file != b.file { return a.file < b.file }
                 return a.ordinal < b.ordinal
+            }
+            // The prefix holds the app's rank only while there are at most 256 apps.
+            if appRank.count <= 256 {
+                keyed.sort(byKey: { $0.prefix }, thenBy: precedes)
+            } else {
+                keyed.sort(by: precedes)
             }
         }
         var order = keyed.map(\.index)
