@@ -108,12 +108,15 @@ public struct Reconciler {
         let appRank = Self.ranks(job.apps.map(\.appid))
         var records: [Record] = []
         swap(&records, &input.records)
-        let arena = input.arena
+        var arena = input.arena
         input.arena = []
         var state = LinkState()
 
         arena.withUnsafeBufferPointer { text in
             Self.sortCanonically(&records, text: text, appRank: appRank)
+        }
+        arena = Self.arrangeTexts(of: &records, from: arena)
+        arena.withUnsafeBufferPointer { text in
             state = LinkState(records: records, text: text, job: job)
         }
 
@@ -214,6 +217,39 @@ public struct Reconciler {
                 }
                 records[position] = records[source]
                 position = source
+            }
+        }
+    }
+
+    /// A new arena holding the records' texts in the records' order, each record's
+    /// texts together. Parsing left them in file order; once the records are in
+    /// canonical order, every pass over them would otherwise read its texts at random,
+    /// a cache miss each.
+    static func arrangeTexts(of records: inout [Record], from old: [UInt8]) -> [UInt8] {
+        old.withUnsafeBufferPointer { old in
+            records.withUnsafeMutableBufferPointer { records in
+                [UInt8](unsafeUninitializedCapacity: old.count) { arena, count in
+                    count = 0
+                    func move(_ ref: inout TextRef) {
+                        guard !ref.isMissing else { return }
+                        guard ref.length > 0 else {
+                            ref.offset = UInt32(count)
+                            return
+                        }
+                        UnsafeMutableRawPointer(arena.baseAddress! + count)
+                            .copyMemory(from: old.baseAddress! + Int(ref.offset), byteCount: Int(ref.length))
+                        ref.offset = UInt32(count)
+                        count += Int(ref.length)
+                    }
+                    for index in records.indices {
+                        move(&records[index].openid)
+                        move(&records[index].unionid)
+                        move(&records[index].legacyID)
+                        move(&records[index].phoneKey)
+                        move(&records[index].emailKey)
+                        move(&records[index].originalOpenID)
+                    }
+                }
             }
         }
     }
