@@ -2,14 +2,13 @@ import Dispatch
 import Synchronization
 import WXMergeCore
 
-/// The records' payloads and key texts, gathered in the order the records are written
+/// The records' payloads, read from the spools in the order the records are written,
 /// into a few chunks of memory, by a thread of its own.
 ///
-/// Records are written in canonical order, which visits the spools and the arena out of
-/// order: each payload is a read of its own, and each key text a likely cache miss. The
-/// core that runs SQLite is the busy one and the other is idle by then, so the other one
-/// gathers: a chunk of records at a time, ahead of the writer, which takes the chunks in
-/// order and binds the fields where they lie. A chunk
+/// Records are written in canonical order, which visits the spools out of order: each
+/// payload is a read of its own. The core that runs SQLite is the busy one and the other
+/// is idle by then, so the other one reads: a chunk of payloads at a time, ahead of the
+/// writer, which takes the chunks in order and binds the fields where they lie. A chunk
 /// is refilled only once the writer has moved past it, after every statement that used
 /// it has run. The payloads are read with `pread`, not through a mapping: the kernel
 /// maps 64 KB around every page fault, so a mapping read out of order would hold most
@@ -19,22 +18,7 @@ final class PayloadQueue: @unchecked Sendable {
     /// ends where a statement does.
     static let recordsPerChunk = 4096
     private static let slots = 3
-    private static let payloadFieldCount = PayloadField.allCases.count
-    private static let fieldCount = payloadFieldCount + KeyText.allCases.count
-
-    /// The arena texts of a record that its row binds.
-    enum KeyText: Int, CaseIterable {
-        case openid, unionid, legacyID, originalOpenID
-
-        func ref(of record: Record) -> TextRef {
-            switch self {
-            case .openid: record.openid
-            case .unionid: record.unionid
-            case .legacyID: record.legacyID
-            case .originalOpenID: record.originalOpenID
-            }
-        }
-    }
+    private static let fieldCount = PayloadField.allCases.count
 
     /// One chunk's payloads, and per record and field where its bytes start and how
     /// many there are (`UInt32.max` for none).
@@ -57,7 +41,13 @@ final class PayloadQueue: @unchecked Sendable {
         /// Reads the payload at `ref` after the chunk's bytes and notes where its fields
         /// are, from field slot `slot` on.
         func read(_ ref: PayloadRef, from spool: PayloadSpool, at slot: Int) throws {
-            reserve(Int(ref.length))
+            if count + Int(ref.length) > capacity {
+                capacity = max(capacity * 2, count + Int(ref.length))
+                let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+                larger.update(from: bytes, count: count)
+                bytes.deallocate()
+                bytes = larger
+            }
             try spool.read(ref, into: bytes + count)
             var field = slot
             let start = count
@@ -65,27 +55,6 @@ final class PayloadQueue: @unchecked Sendable {
                 fields[field] = (UInt32(start + offset), length.map(UInt32.init) ?? UInt32.max)
                 field += 1
             }
-        }
-
-        /// Copies the arena text `ref` after the chunk's bytes into field slot `slot`.
-        func copy(_ ref: TextRef, from arena: UnsafeBufferPointer<UInt8>, at slot: Int) {
-            guard !ref.isMissing else {
-                fields[slot] = (0, UInt32.max)
-                return
-            }
-            reserve(Int(ref.length))
-            (bytes + count).initialize(from: arena.baseAddress! + Int(ref.offset), count: Int(ref.length))
-            fields[slot] = (UInt32(count), ref.length)
-            count += Int(ref.length)
-        }
-
-        private func reserve(_ length: Int) {
-            guard count + length > capacity else { return }
-            capacity = max(capacity * 2, count + length)
-            let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
-            larger.update(from: bytes, count: count)
-            bytes.deallocate()
-            bytes = larger
         }
     }
 
@@ -96,14 +65,12 @@ final class PayloadQueue: @unchecked Sendable {
     private let failure = Mutex<RunFailure?>(nil)
     private var current = -1
 
-    /// Starts gathering the payloads and key texts of `records` in their order.
-    init(records: [Record], arena: [UInt8], spools: [PayloadSpool]) {
-        DispatchQueue.global().async {
-            arena.withUnsafeBufferPointer { self.read(records, $0, spools) }
-        }
+    /// Starts reading the payloads of `records` in their order.
+    init(records: [Record], spools: [PayloadSpool]) {
+        DispatchQueue.global().async { self.read(records, spools) }
     }
 
-    private func read(_ records: [Record], _ arena: UnsafeBufferPointer<UInt8>, _ spools: [PayloadSpool]) {
+    private func read(_ records: [Record], _ spools: [PayloadSpool]) {
         for chunkStart in stride(from: 0, to: records.count, by: Self.recordsPerChunk) {
             let slot = chunkStart / Self.recordsPerChunk % Self.slots
             free[slot].wait()
@@ -112,12 +79,8 @@ final class PayloadQueue: @unchecked Sendable {
             chunk.count = 0
             do {
                 for index in chunkStart..<min(chunkStart + Self.recordsPerChunk, records.count) {
-                    let record = records[index]
-                    let slot = (index - chunkStart) * Self.fieldCount
-                    try chunk.read(record.payload, from: spools[Int(record.payload.spool)], at: slot)
-                    for text in KeyText.allCases {
-                        chunk.copy(text.ref(of: record), from: arena, at: slot + Self.payloadFieldCount + text.rawValue)
-                    }
+                    let ref = records[index].payload
+                    try chunk.read(ref, from: spools[Int(ref.spool)], at: (index - chunkStart) * Self.fieldCount)
                 }
             } catch {
                 failure.withLock { $0 = error as? RunFailure }
@@ -153,15 +116,7 @@ final class PayloadQueue: @unchecked Sendable {
         fileprivate let first: Int
 
         subscript(field: PayloadField) -> UnsafeBufferPointer<UInt8>? {
-            self[slot: field.rawValue]
-        }
-
-        subscript(text: KeyText) -> UnsafeBufferPointer<UInt8>? {
-            self[slot: PayloadQueue.payloadFieldCount + text.rawValue]
-        }
-
-        private subscript(slot slot: Int) -> UnsafeBufferPointer<UInt8>? {
-            let (start, count) = chunk.fields[first + slot]
+            let (start, count) = chunk.fields[first + field.rawValue]
             return count == UInt32.max ? nil : UnsafeBufferPointer(start: chunk.bytes + Int(start), count: Int(count))
         }
     }

@@ -108,34 +108,36 @@ public struct SQLiteWriter {
         let platforms = ConstantTexts(job.platforms.map(\.id))
         let sources = ConstantTexts(result.sources)
         let files = ConstantTexts(result.files)
-        let payloads = PayloadQueue(records: result.records, arena: result.arena, spools: spools)
+        let payloads = PayloadQueue(records: result.records, spools: spools)
         defer { payloads.stop() }
-        for (index, record) in result.records.enumerated() {
-            let payload = try payloads.payload(index)
-            let row = insert.binder(for: index)
-            row.int(1, Int64(index + 1))
-            row.int(2, Int64(result.userOf[index]))
-            row.text(3, appids[Int(record.app)])
-            row.text(4, types[Int(record.app)])
-            row.text(5, record.platform >= 0 ? platforms[Int(record.platform)] : nil)
-            row.text(6, payload[.openid])
-            row.text(7, payload[.unionid])
-            row.text(8, sources[Int(record.source)])
-            row.text(9, payload[.legacyID])
-            row.text(10, payload[.nickname])
-            row.text(11, payload[.avatarURL])
-            row.text(12, payload[.phone])
-            row.int(13, record.fields.contains(.phoneVerified) ? 1 : 0)
-            row.text(14, payload[.email])
-            row.time(15, record.createdAt)
-            row.time(16, record.updatedAt)
-            row.text(17, payload[.attributes])
-            row.text(18, files[Int(record.file)])
-            row.int(19, Int64(record.line))
-            row.text(20, record.originalApp >= 0 ? appids[Int(record.originalApp)] : nil)
-            row.text(21, payload[.originalOpenID])
-            row.int(22, Int64(record.ordinal))
-            try insert.rowDone(index)
+        try result.arena.withUnsafeBufferPointer { arena in
+            for (index, record) in result.records.enumerated() {
+                let payload = try payloads.payload(index)
+                let row = insert.binder(for: index)
+                row.int(1, Int64(index + 1))
+                row.int(2, Int64(result.userOf[index]))
+                row.text(3, appids[Int(record.app)])
+                row.text(4, types[Int(record.app)])
+                row.text(5, record.platform >= 0 ? platforms[Int(record.platform)] : nil)
+                row.text(6, arena, record.openid)
+                row.text(7, arena, record.unionid)
+                row.text(8, sources[Int(record.source)])
+                row.text(9, arena, record.legacyID)
+                row.text(10, payload[.nickname])
+                row.text(11, payload[.avatarURL])
+                row.text(12, payload[.phone])
+                row.int(13, record.fields.contains(.phoneVerified) ? 1 : 0)
+                row.text(14, payload[.email])
+                row.time(15, record.createdAt)
+                row.time(16, record.updatedAt)
+                row.text(17, payload[.attributes])
+                row.text(18, files[Int(record.file)])
+                row.int(19, Int64(record.line))
+                row.text(20, record.originalApp >= 0 ? appids[Int(record.originalApp)] : nil)
+                row.text(21, arena, record.originalOpenID)
+                row.int(22, Int64(record.ordinal))
+                try insert.rowDone(index)
+            }
         }
     }
 
@@ -395,6 +397,10 @@ struct RowBinder {
         }
         let start = bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }
         sqlite3_bind_text(statement, base + column, start ?? Self.empty, Int32(bytes.count), nil)
+    }
+
+    func text(_ column: Int32, _ arena: UnsafeBufferPointer<UInt8>, _ ref: TextRef) {
+        text(column, ref.isMissing ? nil : UnsafeBufferPointer(rebasing: arena[Int(ref.offset)..<Int(ref.offset) + Int(ref.length)]))
     }
 
     func time(_ column: Int32, _ seconds: Int64) {
