@@ -34,6 +34,8 @@ final class RecordFileReader {
 
         var name: String { Self.byName.first { $0.value == self }!.key }
 
+        var bit: UInt32 { 1 << UInt32(rawValue) }
+
         /// The field a key names, from its bytes: no String and no hashing per key. The
         /// length and the first and last bytes tell the fields apart; one `memcmp` checks.
         static func named(_ key: UnsafeBufferPointer<UInt8>) -> Field? {
@@ -91,7 +93,10 @@ final class RecordFileReader {
 
     // Scratch for the record being read, reused from record to record.
     private var values: [[UInt8]] = Array(repeating: [], count: Field.allCases.count)
-    private var present: [Bool] = Array(repeating: false, count: Field.allCases.count)
+    /// A bit per `Field`: the record has the field. And one per field whose scratch
+    /// array holds bytes, so starting a record clears only those.
+    private var present: UInt32 = 0
+    private var written: UInt32 = 0
     private var attributes = AttributeMembers()
 
     init(job: Job, path: String, displayPath: String, fileIndex: Int32, spool: PayloadSpool,
@@ -277,9 +282,10 @@ final class RecordFileReader {
             reject(RecordMessage.notAMapping, start: start, end: reader.end)
             return
         }
-        for index in present.indices {
-            present[index] = false
-            values[index].removeAll(keepingCapacity: true)
+        present = 0
+        while written != 0 {
+            values[written.trailingZeroBitCount].removeAll(keepingCapacity: true)
+            written &= written - 1
         }
         attributes.removeAll()
         var reason: String?
@@ -300,19 +306,20 @@ final class RecordFileReader {
             try reader.next()
             if reader.kind == .alias { throw fileError(RecordMessage.aliasesNotSupported) }
             if let field {
-                if present[field.rawValue] {
+                if isPresent(field) {
                     reason = reason ?? RecordMessage.duplicateKey(field.name)
                     try skipValue()
                 } else if field == .attributes {
                     if reader.kind == .mappingStart {
                         try readMembers()
-                        present[field.rawValue] = true
+                        present |= field.bit
                     } else if !reader.isNullScalar {
                         reason = reason ?? RecordMessage.attributesNotAMapping
                         try reader.skipNode()
                     }
                 } else if reader.kind == .scalar {
-                    present[field.rawValue] = true
+                    present |= field.bit
+                    written |= field.bit
                     values[field.rawValue].append(contentsOf: reader.scalar)
                     if reader.isNullScalar, !Self.isID(field) {
                         values[field.rawValue].removeAll(keepingCapacity: true)
@@ -360,8 +367,12 @@ final class RecordFileReader {
             || field == .platform
     }
 
+    private func isPresent(_ field: Field) -> Bool {
+        present & field.bit != 0
+    }
+
     private func value(_ field: Field) -> [UInt8]? {
-        present[field.rawValue] ? values[field.rawValue] : nil
+        isPresent(field) ? values[field.rawValue] : nil
     }
 
     /// The reason the record in scratch cannot be used, or nil.
@@ -373,7 +384,7 @@ final class RecordFileReader {
             guard let id = value(field) else { continue }
             let isMissing = id.withUnsafeBufferPointer { Normalization.isMissingID($0) }
             if isMissing {
-                present[field.rawValue] = false
+                present &= ~field.bit
                 continue
             }
             if id.withUnsafeBufferPointer({ Normalization.containsWhiteSpace($0) }) {
@@ -381,17 +392,17 @@ final class RecordFileReader {
             }
             if id.count > 128 { return RecordMessage.idTooLong(field.name) }
         }
-        if !present[Field.openid.rawValue] { return RecordMessage.missingOpenID }
+        if !isPresent(.openid) { return RecordMessage.missingOpenID }
         if let appid = value(.appid), !appid.withUnsafeBufferPointer({ Normalization.isMissingID($0) }) {
             guard App.isWellFormedAppID(appid) else { return RecordMessage.malformedAppID }
             guard appByID[appid] != nil else { return RecordMessage.unlistedAppID }
         } else {
-            present[Field.appid.rawValue] = false
+            present &= ~Field.appid.bit
         }
         if let platform = value(.platform), !platform.withUnsafeBufferPointer({ Normalization.isMissingID($0) }) {
             guard platformByID[platform] != nil else { return RecordMessage.unlistedPlatform }
         } else {
-            present[Field.platform.rawValue] = false
+            present &= ~Field.platform.bit
         }
         return nil
     }
@@ -456,7 +467,7 @@ final class RecordFileReader {
         spool.appendField(avatar)
         spool.appendField(phone)
         spool.appendField(email)
-        if attributes.members.isEmpty && !present[Field.attributes.rawValue] {
+        if attributes.members.isEmpty && !isPresent(.attributes) {
             spool.appendField(nil as [UInt8]?)
         } else {
             attributes.writeObject()
