@@ -41,13 +41,14 @@ public struct RecordReader {
         let files = self.files
         let schedule = files.indices.sorted { files[$0].size > files[$1].size }
         let next = Atomic<Int>(0)
-        let outcomes = Mutex<[Int: Result<FileRecords, RunFailure>]>([:])
+        let merged = Mutex(MergedFiles(files: files))
+        let failures = Mutex<[Int: RunFailure]>([:])
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             while true {
                 let slot = next.add(1, ordering: .relaxed).oldValue
                 guard slot < schedule.count else { return }
                 let index = schedule[slot]
-                let outcome: Result<FileRecords, RunFailure>
+                let failure: RunFailure
                 do {
                     let reader = try RecordFileReader(
                         job: job, path: files[index].path, displayPath: files[index].displayPath,
@@ -56,81 +57,98 @@ public struct RecordReader {
                     if !part.rejections.isEmpty {
                         RawText.fill(&part.rejections, from: files[index].path)
                     }
-                    outcome = .success(part)
-                } catch let failure as RunFailure {
-                    outcome = .failure(failure)
+                    // Merged as soon as it is read, while the other threads read on; the
+                    // part's memory goes when this iteration ends.
+                    merged.withLock { $0.add(part, file: index) }
+                    continue
+                } catch let error as RunFailure {
+                    failure = error
                 } catch {
-                    outcome = .failure(RunFailure(exitCode: RunFailure.dataError, [.error(at: nil, "\(error)")]))
+                    failure = RunFailure(exitCode: RunFailure.dataError, [.error(at: nil, "\(error)")])
                 }
-                let failed = outcomes.withLock { results in
-                    results[index] = outcome
-                    if case .failure = outcome { return true }
-                    return false
-                }
-                if failed { next.store(schedule.count, ordering: .relaxed) }
+                failures.withLock { $0[index] = failure }
+                next.store(schedule.count, ordering: .relaxed)
             }
         }
         for spool in spools { try spool.finishWriting() }
-        // Take the results out of the lock, so each file's records are freed as they merge.
-        var perFile = outcomes.withLock { results in
-            defer { results = [:] }
-            return results
-        }
-        if let failed = perFile.keys.sorted().first(where: { if case .failure = perFile[$0]! { true } else { false } }),
-           case .failure(let failure) = perFile[failed]! {
+        if let (_, failure) = failures.withLock({ $0.min { $0.key < $1.key } }) {
             throw failure
         }
-        var parts: [FileRecords] = []
-        for index in files.indices {
-            guard case .success(let part) = perFile.removeValue(forKey: index)! else { continue }
-            parts.append(part)
-        }
-        return (try merge(&parts), spools)
+        return (merged.withLock { $0.finish() }, spools)
+    }
+}
+
+/// The record files' contents merged into one `ReadResult` as each file is read, in
+/// whatever order the files finish. Nothing depends on that order: the records are put
+/// in canonical order later (their file and position break every tie), sources are
+/// numbered in byte order at the end, and rejections and warnings are sorted.
+private struct MergedFiles: ~Copyable {
+    private var result = ReadResult()
+    /// Sources in the order first seen, until `finish()`.
+    private var sources: [String] = []
+    private var sourceIndex: [String: Int32] = [:]
+    private var warnings: [String: WarningTally] = [:]
+
+    init(files: [InputFile]) {
+        result.records.files = files.map(\.displayPath)
+        // Room as RecordFileReader reserves it for a file: pages never written cost no memory.
+        let bytes = files.reduce(0) { $0 + $1.size }
+        result.records.records.reserveCapacity(bytes / 200)
+        result.records.arena.reserveCapacity(bytes / 3)
     }
 
-    private func merge(_ parts: inout [FileRecords]) throws -> ReadResult {
-        var result = ReadResult()
-        result.records.files = files.map(\.displayPath)
-        result.records.sources = Array(Set(parts.flatMap(\.sources))).sorted { $0.precedesInByteOrder($1) }
-        let sourceRank = Dictionary(uniqueKeysWithValues: result.records.sources.enumerated().map { ($1, Int32($0)) })
-        var warnings: [String: WarningTally] = [:]
-        result.records.records.reserveCapacity(parts.reduce(0) { $0 + $1.records.count })
-        result.records.arena.reserveCapacity(parts.reduce(0) { $0 + $1.arena.count })
-        for index in parts.indices {
-            // Take each file's part out of the list, so its memory goes as it is merged.
-            let part = parts[index]
-            parts[index] = FileRecords()
-            let base = UInt32(result.records.arena.count)
-            result.records.arena.append(contentsOf: part.arena)
-            let sources = part.sources.map { sourceRank[$0]! }
-            func rebase(_ ref: TextRef) -> TextRef {
-                ref.isMissing ? ref : TextRef(offset: ref.offset + base, length: ref.length)
-            }
-            for var record in part.records {
-                record.source = sources[Int(record.source)]
-                record.openid = rebase(record.openid)
-                record.unionid = rebase(record.unionid)
-                record.legacyID = rebase(record.legacyID)
-                record.phoneKey = rebase(record.phoneKey)
-                record.emailKey = rebase(record.emailKey)
-                result.records.records.append(record)
-            }
-            result.rejections += part.rejections
-            for (message, tally) in part.warnings {
-                if let seen = warnings[message] {
-                    warnings[message]!.count += tally.count
-                    warnings[message]!.first = min(seen.first, tally.first)
-                } else {
-                    warnings[message] = tally
-                }
-            }
-            result.read += part.read
-            result.bytes += part.bytes
-            result.hashes[files[index].displayPath] = part.sha256
+    mutating func add(_ part: FileRecords, file: Int) {
+        let base = UInt32(result.records.arena.count)
+        result.records.arena.append(contentsOf: part.arena)
+        let sourceIDs = part.sources.map { name in
+            if let id = sourceIndex[name] { return id }
+            let id = Int32(sources.count)
+            sources.append(name)
+            sourceIndex[name] = id
+            return id
         }
+        func rebase(_ ref: TextRef) -> TextRef {
+            ref.isMissing ? ref : TextRef(offset: ref.offset + base, length: ref.length)
+        }
+        for var record in part.records {
+            record.source = sourceIDs[Int(record.source)]
+            record.openid = rebase(record.openid)
+            record.unionid = rebase(record.unionid)
+            record.legacyID = rebase(record.legacyID)
+            record.phoneKey = rebase(record.phoneKey)
+            record.emailKey = rebase(record.emailKey)
+            result.records.records.append(record)
+        }
+        result.rejections += part.rejections
+        for (message, tally) in part.warnings {
+            if let seen = warnings[message] {
+                warnings[message]!.count += tally.count
+                warnings[message]!.first = min(seen.first, tally.first)
+            } else {
+                warnings[message] = tally
+            }
+        }
+        result.read += part.read
+        result.bytes += part.bytes
+        result.hashes[result.records.files[file]] = part.sha256
+    }
+
+    /// The merged result, moved out.
+    mutating func finish() -> ReadResult {
+        let order = sources.indices.sorted { sources[$0].precedesInByteOrder(sources[$1]) }
+        if order != Array(sources.indices) {
+            var rank = [Int32](repeating: 0, count: sources.count)
+            for (position, id) in order.enumerated() { rank[id] = Int32(position) }
+            for index in result.records.records.indices {
+                result.records.records[index].source = rank[Int(result.records.records[index].source)]
+            }
+        }
+        result.records.sources = order.map { sources[$0] }
         result.rejections.sort { $0.location < $1.location }
         result.warnings = warnings.values.sorted { ($1.count, $0.message) < ($0.count, $1.message) }
-        return result
+        var done = ReadResult()
+        swap(&done, &result)
+        return done
     }
 }
 
