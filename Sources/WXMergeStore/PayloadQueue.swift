@@ -3,7 +3,8 @@ import Synchronization
 import WXMergeCore
 
 /// The records' payloads, read from the spools in the order the records are written,
-/// into a few chunks of memory, by a thread of its own.
+/// into a few chunks of memory, by a thread of its own, which also writes out their
+/// times as text.
 ///
 /// Records are written in canonical order, which visits the spools out of order: each
 /// payload is a read of its own. The core that runs SQLite is the busy one and the other
@@ -27,15 +28,32 @@ final class PayloadQueue: @unchecked Sendable {
         var capacity = 1 << 20
         var count = 0
         let fields: UnsafeMutablePointer<(start: UInt32, count: UInt32)>
+        /// Per record, `created_at` then `updated_at` as text (`Normalization.timeLength`
+        /// bytes each), or nil.
+        let times: UnsafeMutablePointer<UInt8>
+        let hasTime: UnsafeMutablePointer<Bool>
 
         init() {
             bytes = .allocate(capacity: capacity)
             fields = .allocate(capacity: PayloadQueue.recordsPerChunk * PayloadQueue.fieldCount)
+            times = .allocate(capacity: PayloadQueue.recordsPerChunk * 2 * Normalization.timeLength)
+            hasTime = .allocate(capacity: PayloadQueue.recordsPerChunk * 2)
         }
 
         deinit {
             bytes.deallocate()
             fields.deallocate()
+            times.deallocate()
+            hasTime.deallocate()
+        }
+
+        /// Writes out time `which` (0 created, 1 updated) of the chunk's record `record`.
+        func write(_ seconds: Int64, record: Int, which: Int) {
+            let slot = record * 2 + which
+            hasTime[slot] = seconds != Record.noTime
+            if hasTime[slot] {
+                Normalization.writeTime(seconds, to: times + slot * Normalization.timeLength)
+            }
         }
 
         /// Reads the payload at `ref` after the chunk's bytes and notes where its fields
@@ -79,8 +97,11 @@ final class PayloadQueue: @unchecked Sendable {
             chunk.count = 0
             do {
                 for index in chunkStart..<min(chunkStart + Self.recordsPerChunk, records.count) {
-                    let ref = records[index].payload
-                    try chunk.read(ref, from: spools[Int(ref.spool)], at: (index - chunkStart) * Self.fieldCount)
+                    let record = records[index]
+                    try chunk.read(record.payload, from: spools[Int(record.payload.spool)],
+                                   at: (index - chunkStart) * Self.fieldCount)
+                    chunk.write(record.createdAt, record: index - chunkStart, which: 0)
+                    chunk.write(record.updatedAt, record: index - chunkStart, which: 1)
                 }
             } catch {
                 failure.withLock { $0 = error as? RunFailure }
@@ -102,7 +123,7 @@ final class PayloadQueue: @unchecked Sendable {
             if let failure = failure.withLock({ $0 }) { throw failure }
             current = chunkIndex
         }
-        return Fields(chunk: chunks[chunkIndex % Self.slots], first: index % Self.recordsPerChunk * Self.fieldCount)
+        return Fields(chunk: chunks[chunkIndex % Self.slots], record: index % Self.recordsPerChunk)
     }
 
     /// Lets the reading thread end early, when the writer stops before the last record.
@@ -113,11 +134,20 @@ final class PayloadQueue: @unchecked Sendable {
 
     struct Fields {
         fileprivate let chunk: Chunk
-        fileprivate let first: Int
+        fileprivate let record: Int
 
         subscript(field: PayloadField) -> UnsafeBufferPointer<UInt8>? {
-            let (start, count) = chunk.fields[first + field.rawValue]
+            let (start, count) = chunk.fields[record * PayloadQueue.fieldCount + field.rawValue]
             return count == UInt32.max ? nil : UnsafeBufferPointer(start: chunk.bytes + Int(start), count: Int(count))
+        }
+
+        var createdAt: UnsafeBufferPointer<UInt8>? { time(0) }
+        var updatedAt: UnsafeBufferPointer<UInt8>? { time(1) }
+
+        private func time(_ which: Int) -> UnsafeBufferPointer<UInt8>? {
+            let slot = record * 2 + which
+            guard chunk.hasTime[slot] else { return nil }
+            return UnsafeBufferPointer(start: chunk.times + slot * Normalization.timeLength, count: Normalization.timeLength)
         }
     }
 }

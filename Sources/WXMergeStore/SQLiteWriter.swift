@@ -114,7 +114,9 @@ public struct SQLiteWriter {
             for (index, record) in result.records.enumerated() {
                 let payload = try payloads.payload(index)
                 let row = insert.binder(for: index)
-                row.int(1, Int64(index + 1))
+                // NULL: SQLite numbers the rows 1, 2, … as they come, which is index + 1,
+                // without first looking each id up (checked after the last row).
+                row.int(1, nil)
                 row.int(2, Int64(result.userOf[index]))
                 row.text(3, appids[Int(record.app)])
                 row.text(4, types[Int(record.app)])
@@ -128,8 +130,8 @@ public struct SQLiteWriter {
                 row.text(12, payload[.phone])
                 row.int(13, record.fields.contains(.phoneVerified) ? 1 : 0)
                 row.text(14, payload[.email])
-                row.time(15, record.createdAt)
-                row.time(16, record.updatedAt)
+                row.text(15, payload.createdAt)
+                row.text(16, payload.updatedAt)
                 row.text(17, payload[.attributes])
                 row.text(18, files[Int(record.file)])
                 row.int(19, Int64(record.line))
@@ -138,6 +140,10 @@ public struct SQLiteWriter {
                 row.int(22, Int64(record.ordinal))
                 try insert.rowDone(index)
             }
+        }
+        let last = try Int.fetchOne(db, sql: "SELECT max(record_id) FROM record_rows") ?? 0
+        guard last == result.records.count else {
+            throw StoreMessage.failure("record ids run to \(last), not \(result.records.count)")
         }
     }
 
