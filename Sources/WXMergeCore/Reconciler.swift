@@ -59,20 +59,35 @@ public struct Reconciliation: Sendable {
     /// The text of the key a rule links on, as the `links` and `conflicts` tables show it:
     /// `appid:openid`, `platform:unionid` or `source:legacy_id`.
     public func key(of rule: Rule, record index: Int32, in job: Job) -> String {
-        let (scope, value) = keyParts(of: rule, record: index, in: job)
-        return (scope.map { $0 + ":" } ?? "") + (text(value) ?? "")
+        let (scope, value) = keyParts(of: rule, record: index)
+        return (scopeText(scope, in: job).map { $0 + ":" } ?? "") + (text(value) ?? "")
     }
 
-    /// The parts of `key(of:record:in:)`: the scope before the colon (none for a phone or
-    /// an email) and the value, in the arena.
-    public func keyParts(of rule: Rule, record index: Int32, in job: Job) -> (scope: String?, value: TextRef) {
+    /// What comes before the colon in a key: an app's appid, a platform's id, a source.
+    public enum KeyScope: Sendable {
+        case app(Int32), platform(Int32), source(Int32)
+        /// Phones and emails stand alone.
+        case none
+    }
+
+    /// The parts of `key(of:record:in:)`: the scope and the value, in the arena.
+    public func keyParts(of rule: Rule, record index: Int32) -> (scope: KeyScope, value: TextRef) {
         let record = records[Int(index)]
         switch rule {
-        case .openid: return (job.apps[Int(record.app)].appid, record.openid)
-        case .unionid: return (job.platforms[Int(record.platform)].id, record.unionid)
-        case .legacyAccount: return (sources[Int(record.source)], record.legacyID)
-        case .phone: return (nil, record.phoneKey)
-        case .email: return (nil, record.emailKey)
+        case .openid: return (.app(record.app), record.openid)
+        case .unionid: return (.platform(record.platform), record.unionid)
+        case .legacyAccount: return (.source(record.source), record.legacyID)
+        case .phone: return (.none, record.phoneKey)
+        case .email: return (.none, record.emailKey)
+        }
+    }
+
+    func scopeText(_ scope: KeyScope, in job: Job) -> String? {
+        switch scope {
+        case .app(let app): job.apps[Int(app)].appid
+        case .platform(let platform): job.platforms[Int(platform)].id
+        case .source(let source): sources[Int(source)]
+        case .none: nil
         }
     }
 }

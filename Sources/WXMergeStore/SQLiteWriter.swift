@@ -271,12 +271,16 @@ final class ConstantTexts {
 /// until the statement runs.
 final class KeyTexts {
     private let result: Reconciliation
-    private let job: Job
+    private let appids: ConstantTexts
+    private let platforms: ConstantTexts
+    private let sources: ConstantTexts
     private var buffers: [UnsafeMutableBufferPointer<UInt8>]
 
     init(_ result: Reconciliation, job: Job, rowsPerStatement: Int = BatchedInsert.rowsPerStatement) {
         self.result = result
-        self.job = job
+        appids = ConstantTexts(job.apps.map(\.appid))
+        platforms = ConstantTexts(job.platforms.map(\.id))
+        sources = ConstantTexts(result.sources)
         buffers = (0..<rowsPerStatement).map { _ in .allocate(capacity: 256) }
     }
 
@@ -286,17 +290,22 @@ final class KeyTexts {
 
     /// The key, valid until the key of the row `rowsPerStatement` later is asked for.
     func key(of rule: Rule, record index: Int32, row: Int) -> UnsafeBufferPointer<UInt8> {
-        let (scope, ref) = result.keyParts(of: rule, record: index, in: job)
-        let scopeBytes = scope?.utf8 ?? "".utf8
+        let (scope, ref) = result.keyParts(of: rule, record: index)
+        let scopeBytes: UnsafeBufferPointer<UInt8>? = switch scope {
+        case .app(let app): appids[Int(app)]
+        case .platform(let platform): platforms[Int(platform)]
+        case .source(let source): sources[Int(source)]
+        case .none: nil
+        }
         let text = ref.isMissing ? 0..<0 : Int(ref.offset)..<Int(ref.offset) + Int(ref.length)
-        let count = scope == nil ? text.count : scopeBytes.count + 1 + text.count
+        let count = (scopeBytes.map { $0.count + 1 } ?? 0) + text.count
         let slot = row % buffers.count
         if buffers[slot].count < count {
             buffers[slot].deallocate()
             buffers[slot] = .allocate(capacity: count)
         }
         var end = buffers[slot].startIndex
-        if scope != nil {
+        if let scopeBytes {
             end = buffers[slot][end...].initialize(fromContentsOf: scopeBytes)
             buffers[slot][end] = UInt8(ascii: ":")
             end += 1
