@@ -32,8 +32,6 @@ public struct Reconciliation: Sendable {
     public var linked: LinkedRecords
     /// Users in the order of their first record.
     public var users: [User]
-    /// Indexes of `users` in id order.
-    public var usersByID: [Int32]
     /// Every earlier id that lives on under a current user, sorted by the earlier id.
     public var aliases: [Alias]
     /// What changed against the earlier output; nil when there was none.
@@ -159,7 +157,7 @@ public struct Reconciler {
         }
         let ids = UserIDAssigner(job: job, appRank: appRank)
             .assign(&users, records: linked.records, arena: linked.arena, userOf: linked.userOf, earlier: earlier)
-        return Reconciliation(linked: linked, users: users, usersByID: ids.usersByID, aliases: ids.aliases,
+        return Reconciliation(linked: linked, users: users, aliases: ids.aliases,
                               changes: ids.changes, runID: earlier?.runID ?? 1)
     }
 

@@ -19,8 +19,6 @@ struct UserIDAssigner {
     let appRank: [Int32]
 
     struct Outcome {
-        /// Indexes of the users in id order.
-        var usersByID: [Int32]
         var aliases: [Alias] = []
         var changes: Changes?
     }
@@ -28,8 +26,8 @@ struct UserIDAssigner {
     func assign(_ users: inout [User], records: [Record], arena: [UInt8], userOf: [Int32],
                 earlier: EarlierState?) -> Outcome {
         guard let earlier else {
-            let order = assignNewIDs(&users, where: { _ in true }, records: records, arena: arena, isTaken: { _ in false })
-            return Outcome(usersByID: order)
+            assignNewIDs(&users, where: { _ in true }, records: records, arena: arena, isTaken: { _ in false })
+            return Outcome()
         }
         let earlierOf = match(records, arena: arena, earlier: earlier)
 
@@ -96,8 +94,7 @@ struct UserIDAssigner {
         func isTaken(_ id: UserID) -> Bool {
             aliasIDs.contains(id) || earlier.userIndex(of: id) != nil
         }
-        let usersByID = assignNewIDs(&users, where: { winner[$0] < 0 }, records: records, arena: arena,
-                                     isTaken: isTaken)
+        assignNewIDs(&users, where: { winner[$0] < 0 }, records: records, arena: arena, isTaken: isTaken)
 
         // Aliases: the earlier ones rewritten to the id their user lives on under, then the
         // ones this run makes.
@@ -121,7 +118,7 @@ struct UserIDAssigner {
         }
         aliases.sort { $0.old < $1.old }
 
-        return Outcome(usersByID: usersByID, aliases: aliases, changes: changes(
+        return Outcome(aliases: aliases, changes: changes(
             users: users, earlier: earlier, winner: winner, counts: counts, partsStart: partsStart, home: home,
             mergedInto: mergedInto))
     }
@@ -196,15 +193,13 @@ struct UserIDAssigner {
         return order != 0 ? order : Int(account.openid.length) - Int(record.openid.length)
     }
 
-    /// Gives the users that `needsID` names their new ids, and returns every user's index
-    /// in id order.
+    /// Gives the users that `needsID` names their new ids.
     ///
     /// Ids almost never collide, so each user first gets the plain hash of its key; the
-    /// users sorted by id (which the writer needs anyway) show whether any two share one or
-    /// one is `taken`. Only then are the ids given again one by one, in user order, each
+    /// users sorted by id show whether any two share one or one is `taken`. Only then are the ids given again one by one, in user order, each
     /// skipping to `#2`, `#3`, … past the ids taken so far. No set of a million ids is held.
     private func assignNewIDs(_ users: inout [User], where needsID: (Int) -> Bool, records: [Record],
-                              arena: [UInt8], isTaken: (UserID) -> Bool) -> [Int32] {
+                              arena: [UInt8], isTaken: (UserID) -> Bool) {
         let appids = job.apps.map { Array($0.appid.utf8) + [UInt8(ascii: ":")] }
         var key: [UInt8] = []
         func smallestKey(of user: Int) -> [UInt8] {
@@ -222,7 +217,7 @@ struct UserIDAssigner {
         order.sort { users[Int($0)].id < users[Int($1)].id }
         let collides = order.indices.dropFirst().contains { users[Int(order[$0 - 1])].id == users[Int(order[$0])].id }
             || users.indices.contains { needsID($0) && isTaken(users[$0].id) }
-        guard collides else { return order }
+        guard collides else { return }
 
         var used = Set<UserID>()
         for index in users.indices where !needsID(index) { used.insert(users[index].id) }
@@ -237,8 +232,6 @@ struct UserIDAssigner {
             used.insert(id)
             users[index].id = id
         }
-        order.sort { users[Int($0)].id < users[Int($1)].id }
-        return order
     }
 
     static func id(of key: [UInt8]) -> UserID {

@@ -147,28 +147,14 @@ public struct SQLiteWriter {
         }
     }
 
-    /// Users in user_id order, so the primary key index is built by appending.
-    ///
-    /// That order visits `users` at random: the users are copied a chunk at a time first,
-    /// where the processor can fetch many at once, instead of one cache miss per row
-    /// between SQLite's calls.
+    /// Users in number order, their `user_number` the table's rowid, so the table grows
+    /// by appending.
     private static func writeUsers(_ db: Database, _ result: Reconciliation) throws {
         let insert = try BatchedInsert(db, table: "user_rows", columns: 10, rows: result.users.count)
-        let (users, order) = (result.users, result.usersByID)
-        let chunk = 1024
-        var gathered: [User] = []
-        gathered.reserveCapacity(chunk)
-        for (index, user) in order.enumerated() {
-            if index % chunk == 0 {
-                gathered.removeAll(keepingCapacity: true)
-                for user in order[index..<min(index + chunk, order.count)] {
-                    gathered.append(users[Int(user)])
-                }
-            }
-            let facts = gathered[index % chunk]
+        for (index, facts) in result.users.enumerated() {
             let row = insert.binder(for: index)
             row.text(1, facts.id)
-            row.int(2, Int64(user))
+            row.int(2, Int64(index))
             row.time(3, facts.createdAt)
             row.time(4, facts.updatedAt)
             row.int(5, Int64(facts.recordCount))

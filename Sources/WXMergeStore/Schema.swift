@@ -47,8 +47,8 @@ public enum Schema {
                 position INTEGER NOT NULL
             );
             CREATE TABLE user_rows (
-                user_id TEXT PRIMARY KEY,
-                user_number INTEGER NOT NULL,
+                user_id TEXT NOT NULL,
+                user_number INTEGER PRIMARY KEY,
                 created_at TEXT,
                 updated_at TEXT,
                 record_count INTEGER NOT NULL,
@@ -57,7 +57,7 @@ public enum Schema {
                 avatar_url_record INTEGER,
                 phone_record INTEGER,
                 email_record INTEGER
-            ) WITHOUT ROWID;
+            );
             CREATE VIEW users AS
                 SELECT u.user_id, n.nickname, a.avatar_url, p.phone, e.email,
                        u.created_at, u.updated_at, u.record_count, u.app_count
@@ -133,7 +133,7 @@ public enum Schema {
     /// the id up in `user_rows`, then the number in `records_user_number`.
     static func createIndexes(_ db: Database) throws {
         try db.execute(sql: """
-            CREATE UNIQUE INDEX user_rows_user_number ON user_rows(user_number);
+            CREATE UNIQUE INDEX user_rows_user_id ON user_rows(user_id);
             CREATE INDEX records_user_number ON record_rows(user_number);
             CREATE INDEX records_unionid ON record_rows(unionid) WHERE unionid IS NOT NULL;
             CREATE INDEX links_user_id ON links(user_id);

@@ -133,7 +133,6 @@ import WXMergeCore
         var records = fixture.set
         let result = Reconciler(job: fixture.job).reconcile(&records, earlier: earlier)
         #expect(result.users.map(\.id.text) == ["u_cde54b3bafaf8fd217eb385d", "u_42b33ef70a724f87dd988478"])
-        #expect(result.usersByID.map { result.users[Int($0)].id.text } == ["u_42b33ef70a724f87dd988478", "u_cde54b3bafaf8fd217eb385d"])
 
         var aliased = EarlierState()
         aliased.aliases = [Alias(old: try #require(UserID(text: "u_2b9a4613f05c2bc8330b2b8b")),
