@@ -1,17 +1,43 @@
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A value computed on another thread; `value()` waits for it.
 ///
 /// How a run keeps both cores busy where its phases allow: the earlier output is read
-/// while the exports are parsed, and the users are sorted by id while records are written.
+/// while the exports are parsed, and the users' fields and ids are decided while the
+/// records are written.
 public final class Background<Value: Sendable>: @unchecked Sendable {
     private var result: Result<Value, any Error>?
     private let done = DispatchSemaphore(value: 0)
 
-    public init(_ work: @escaping @Sendable () throws -> Value) {
-        DispatchQueue.global().async {
+    /// - Parameter yielding: run on a thread of its own at a lower priority (nice 10),
+    ///   taking only the processor time the other threads leave: for work that has time
+    ///   to spare beside work that has none.
+    public init(yielding: Bool = false, _ work: @escaping @Sendable () throws -> Value) {
+        let run: @Sendable () -> Void = {
             self.result = Result { try work() }
             self.done.signal()
+        }
+        guard yielding else {
+            DispatchQueue.global().async(execute: run)
+            return
+        }
+        var thread = pthread_t()
+        let box = Unmanaged.passRetained(Box(run))
+        let created = pthread_create(&thread, nil, { pointer in
+            let run = Unmanaged<Box>.fromOpaque(pointer!).takeRetainedValue().run
+            // On Linux the nice value is a thread's own: 0 names the calling thread.
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+            run()
+            return nil
+        }, box.toOpaque())
+        if created == 0 {
+            pthread_detach(thread)
+        } else {
+            box.release()
+            DispatchQueue.global().async(execute: run)
         }
     }
 
@@ -19,5 +45,13 @@ public final class Background<Value: Sendable>: @unchecked Sendable {
         done.wait()
         done.signal()
         return try result!.get()
+    }
+}
+
+private final class Box {
+    let run: @Sendable () -> Void
+
+    init(_ run: @escaping @Sendable () -> Void) {
+        self.run = run
     }
 }

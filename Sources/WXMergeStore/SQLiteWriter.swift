@@ -69,6 +69,9 @@ public struct SQLiteWriter {
                 try db.inTransaction {
                     try Schema.create(db, survivorship: job.survivorship)
                     try Self.writeRecords(db, linked, job: job, spools: spools)
+                    // Index builds sort with a second thread, in sorted runs of the cache's size.
+                    try db.execute(sql: "PRAGMA cache_size = -2000; PRAGMA threads = 2")
+                    try Schema.createRecordIndexes(db)
                     let remainder = try remainder()
                     let result = remainder.result
                     try Self.writeUsers(db, result)
@@ -87,7 +90,6 @@ public struct SQLiteWriter {
                         arguments: [result.runID, run.startedAt, run.finishedAt, run.version, run.configSHA256,
                                     RunRow.json(run.inputs, value: JSONText.quoted),
                                     RunRow.json(run.counts) { String($0) }])
-                    try db.execute(sql: "PRAGMA cache_size = -2000; PRAGMA threads = 2")
                     try Schema.createIndexes(db)
                     return .commit
                 }

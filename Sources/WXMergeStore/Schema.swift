@@ -127,15 +127,23 @@ public enum Schema {
         try db.execute(sql: "CREATE INDEX records_appid_openid ON record_rows(appid, openid)")
     }
 
-    /// Built after the bulk load, which is faster than keeping them up to date row by row.
-    /// The unionid index leaves out records without one (`unionid = ?` still uses it).
-    /// A user's records are found through its number: `user_id = ?` on `records` looks
-    /// the id up in `user_rows`, then the number in `records_user_number`.
+    /// Built after the bulk load, which is faster than keeping them up to date row by row;
+    /// those of `record_rows` as soon as the records are in, while the users' fields and
+    /// ids may still be being decided. The unionid index leaves out records without one
+    /// (`unionid = ?` still uses it). A user's records are found through its number:
+    /// `user_id = ?` on `records` looks the id up in `user_rows`, then the number in
+    /// `records_user_number`.
+    static func createRecordIndexes(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE INDEX records_user_number ON record_rows(user_number);
+            CREATE INDEX records_unionid ON record_rows(unionid) WHERE unionid IS NOT NULL;
+            """)
+    }
+
+    /// The other tables' indexes, after their bulk load, and the schema version.
     static func createIndexes(_ db: Database) throws {
         try db.execute(sql: """
             CREATE UNIQUE INDEX user_rows_user_id ON user_rows(user_id);
-            CREATE INDEX records_user_number ON record_rows(user_number);
-            CREATE INDEX records_unionid ON record_rows(unionid) WHERE unionid IS NOT NULL;
             CREATE INDEX links_user_id ON links(user_id);
             CREATE INDEX user_aliases_user_id ON user_aliases(user_id);
             """)

@@ -97,7 +97,7 @@ struct Pipeline {
 
         do {
             line.show("writing \(publisher.databasePath)…")
-            let deciding = Background { () -> (SQLiteWriter.Remainder, RunReport) in
+            let deciding = Background(yielding: true) { () -> (SQLiteWriter.Remainder, RunReport) in
                 let (result, facts) = decide()
                 var counts = ["read": read, "accepted": result.records.count, "rejected": rejections.count,
                               "accounts": result.accounts, "users": result.users.count,
