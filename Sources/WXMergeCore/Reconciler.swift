@@ -1,3 +1,4 @@
+import Dispatch
 /// Records in canonical order and the people they make up: all that the `records`
 /// table needs, known before the people's surviving fields and ids are decided, so the
 /// records can be written while those are worked out.
@@ -238,30 +239,43 @@ public struct Reconciler {
     /// texts together. Parsing left them in file order; once the records are in
     /// canonical order, every pass over them would otherwise read its texts at random,
     /// a cache miss each.
+    ///
+    /// The two halves of the records are done at once, the second's texts placed after
+    /// the first's.
     static func arrangeTexts(of records: inout [Record], from old: [UInt8]) -> [UInt8] {
-        old.withUnsafeBufferPointer { old in
+        func bytes(_ record: Record) -> Int {
+            func bytes(_ ref: TextRef) -> Int { ref.isMissing ? 0 : Int(ref.length) }
+            return bytes(record.openid) + bytes(record.unionid) + bytes(record.legacyID) + bytes(record.phoneKey)
+                + bytes(record.emailKey) + bytes(record.originalOpenID)
+        }
+        let middle = records.count / 2
+        let starts = [0, records[..<middle].reduce(0) { $0 + bytes($1) }]
+        let total = records[middle...].reduce(starts[1]) { $0 + bytes($1) }
+        return old.withUnsafeBufferPointer { old in
             records.withUnsafeMutableBufferPointer { records in
-                [UInt8](unsafeUninitializedCapacity: old.count) { arena, count in
-                    count = 0
-                    func move(_ ref: inout TextRef) {
-                        guard !ref.isMissing else { return }
-                        guard ref.length > 0 else {
-                            ref.offset = UInt32(count)
-                            return
+                [UInt8](unsafeUninitializedCapacity: max(total, 1)) { arena, count in
+                    nonisolated(unsafe) let (old, records, arena) = (old, records, arena)
+                    DispatchQueue.concurrentPerform(iterations: 2) { half in
+                        var end = starts[half]
+                        func move(_ ref: inout TextRef) {
+                            guard !ref.isMissing else { return }
+                            if ref.length > 0 {
+                                UnsafeMutableRawPointer(arena.baseAddress! + end)
+                                    .copyMemory(from: old.baseAddress! + Int(ref.offset), byteCount: Int(ref.length))
+                            }
+                            ref.offset = UInt32(end)
+                            end += Int(ref.length)
                         }
-                        UnsafeMutableRawPointer(arena.baseAddress! + count)
-                            .copyMemory(from: old.baseAddress! + Int(ref.offset), byteCount: Int(ref.length))
-                        ref.offset = UInt32(count)
-                        count += Int(ref.length)
+                        for index in half == 0 ? 0..<middle : middle..<records.count {
+                            move(&records[index].openid)
+                            move(&records[index].unionid)
+                            move(&records[index].legacyID)
+                            move(&records[index].phoneKey)
+                            move(&records[index].emailKey)
+                            move(&records[index].originalOpenID)
+                        }
                     }
-                    for index in records.indices {
-                        move(&records[index].openid)
-                        move(&records[index].unionid)
-                        move(&records[index].legacyID)
-                        move(&records[index].phoneKey)
-                        move(&records[index].emailKey)
-                        move(&records[index].originalOpenID)
-                    }
+                    count = total
                 }
             }
         }
