@@ -61,14 +61,19 @@ private final class Written {
                                   reason: "record has no 'openid'", raw: "nickname: x")]
         try SQLiteWriter(job: job).write(result, rejections: rejected, run: run, spools: [spool], to: path)
     }
+
+    /// Writes the database as `merged.db` in the folder and opens it.
+    func database() throws -> DatabaseQueue {
+        let path = folder + "/merged.db"
+        try write(to: path)
+        return try DatabaseQueue(path: path)
+    }
 }
 
 @Suite struct SQLiteWriterTests {
     @Test func everyTableAndViewExistsWithTheSchemaVersion() throws {
         let written = try Written()
-        let path = written.folder + "/merged.db"
-        try written.write(to: path)
-        let queue = try DatabaseQueue(path: path)
+        let queue = try written.database()
         try queue.read { db in
             for table in ["users", "records", "links", "conflicts", "suggestions", "rejected", "survivors",
                           "user_aliases", "runs"] {
@@ -82,9 +87,7 @@ private final class Written {
 
     @Test func lookupsByUserIDAccountAndUnionidUseAnIndex() throws {
         let written = try Written()
-        let path = written.folder + "/merged.db"
-        try written.write(to: path)
-        let queue = try DatabaseQueue(path: path)
+        let queue = try written.database()
         try queue.read { db in
             for lookup in ["user_id = 'u_x'", "appid = 'wx0000000000000001' AND openid = 'oWeb'", "unionid = 'uZhang'"] {
                 let plan = try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT * FROM records WHERE \(lookup)")
@@ -105,9 +108,7 @@ private final class Written {
 
     @Test func recordsUsersAndSurvivorsHoldTheMergedPerson() throws {
         let written = try Written()
-        let path = written.folder + "/merged.db"
-        try written.write(to: path)
-        let queue = try DatabaseQueue(path: path)
+        let queue = try written.database()
         try queue.read { db in
             let users = try Row.fetchAll(db, sql: "SELECT * FROM users ORDER BY record_count DESC")
             #expect(users.count == 2)
