@@ -1,4 +1,5 @@
 import Dispatch
+
 /// Records in canonical order and the people they make up: all that the `records`
 /// table needs, known before the people's surviving fields and ids are decided, so the
 /// records can be written while those are worked out.

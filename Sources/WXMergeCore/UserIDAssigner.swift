@@ -196,8 +196,9 @@ struct UserIDAssigner {
     /// Gives the users that `needsID` names their new ids.
     ///
     /// Ids almost never collide, so each user first gets the plain hash of its key; the
-    /// users sorted by id show whether any two share one or one is `taken`. Only then are the ids given again one by one, in user order, each
-    /// skipping to `#2`, `#3`, … past the ids taken so far. No set of a million ids is held.
+    /// users sorted by id show whether any two share one or one is `taken`. Only then are
+    /// the ids given again one by one, in user order, each skipping to `#2`, `#3`, … past
+    /// the ids taken so far. No set of a million ids is held.
     private func assignNewIDs(_ users: inout [User], where needsID: (Int) -> Bool, records: [Record],
                               arena: [UInt8], isTaken: (UserID) -> Bool) {
         let appids = job.apps.map { Array($0.appid.utf8) + [UInt8(ascii: ":")] }

@@ -7,9 +7,10 @@ import WXMergeCore
 /// times as text.
 ///
 /// Records are written in canonical order, which visits the spools out of order: each
-/// payload is a read of its own. The core that runs SQLite is the busy one and the other
-/// is idle by then, so the other one reads: a chunk of payloads at a time, ahead of the
-/// writer, which takes the chunks in order and binds the fields where they lie. A chunk
+/// payload is a read of its own. The core that runs SQLite is the busy one, so the other
+/// one reads (beside the users being decided at a lower priority): a chunk of payloads
+/// at a time, ahead of the writer, which takes the chunks in order and binds the fields
+/// where they lie. A chunk
 /// is refilled only once the writer has moved past it, after every statement that used
 /// it has run. The payloads are read with `pread`, not through a mapping: the kernel
 /// maps 64 KB around every page fault, so a mapping read out of order would hold most
