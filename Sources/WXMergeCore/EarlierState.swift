@@ -1,28 +1,17 @@
 /// What a run needs from the output database an earlier run wrote, to keep its user
-/// ids (SPEC §3, "User ids"): who held each (appid, openid), the users' creation times,
-/// and the aliases.
+/// ids (SPEC §3, "User ids"): the earlier user of each record (by appid and openid), the
+/// users' creation times, and the aliases.
+///
+/// Who held each (appid, openid) is not kept as such: the earlier accounts are matched
+/// to the linked records as they are read (`EarlierAccountMatcher`), so a run holds one
+/// number per record instead of a million openids.
 public struct EarlierState: Sendable {
-    /// One (appid, openid) of an earlier record and the earlier user that held it.
-    public struct Account: Sendable {
-        /// Index into `Job.apps`; accounts of apps no longer in the job are left out.
-        public var app: Int32
-        public var openid: TextRef
-        /// Index into `users`.
-        public var user: Int32
-
-        public init(app: Int32, openid: TextRef, user: Int32) {
-            self.app = app
-            self.openid = openid
-            self.user = user
-        }
-    }
-
     /// Earlier users' ids, and their `created_at` (Unix seconds or `Record.noTime`).
     public var users: [UserID] = []
     public var createdAt: [Int64] = []
-    /// Sorted by (appid, openid) in byte order, as SQLite's `ORDER BY appid, openid`.
-    public var accounts: [Account] = []
-    public var arena: [UInt8] = []
+    /// The earlier user (an index into `users`) of each record of the linked records this
+    /// state was read for, in canonical order, or -1; empty when none matched.
+    public var holders: [Int32] = []
     public var aliases: [Alias] = []
     /// The id this run gets in `runs`: one more than the last earlier run's.
     public var runID = 1
@@ -37,6 +26,56 @@ public struct EarlierState: Sendable {
             if users[middle] < id { low = middle + 1 } else { high = middle }
         }
         return low < users.count && users[low] == id ? low : nil
+    }
+}
+
+/// Finds the linked records of the earlier accounts given to it in (appid, openid) byte
+/// order, as SQLite's `ORDER BY appid, openid` gives them: a merge of two lists sorted
+/// the same way (records in canonical order start with appid and openid).
+///
+/// - Complexity: O(n + m) for n records and m accounts.
+public struct EarlierAccountMatcher {
+    private let linked: LinkedRecords
+    private let appRank: [Int32]
+    private var next = 0
+    /// The earlier user of each record, or -1.
+    public private(set) var holders: [Int32] = []
+
+    public init(linked: LinkedRecords, job: Job) {
+        self.linked = linked
+        appRank = Reconciler.ranks(job.apps.map(\.appid))
+    }
+
+    /// Gives the records of app `app` (an index into `Job.apps`) with this openid to the
+    /// earlier user `user`. Accounts must come in order.
+    public mutating func add(app: Int32, openid: UnsafeBufferPointer<UInt8>, user: Int32) {
+        let records = linked.records
+        linked.arena.withUnsafeBufferPointer { text in
+            while next < records.count {
+                let record = records[next]
+                let order = compare(app, openid, record, text)
+                if order > 0 { next += 1; continue }
+                if order == 0 {
+                    if holders.isEmpty { holders = [Int32](repeating: -1, count: records.count) }
+                    holders[next] = user
+                    // Records share an (appid, openid) when an export repeats one.
+                    next += 1
+                    continue
+                }
+                break
+            }
+        }
+    }
+
+    /// Where the account sorts against `record`: below zero when before it.
+    private func compare(_ app: Int32, _ openid: UnsafeBufferPointer<UInt8>, _ record: Record,
+                         _ text: UnsafeBufferPointer<UInt8>) -> Int {
+        let a = appRank[Int(app)], b = appRank[Int(record.app)]
+        if a != b { return a < b ? -1 : 1 }
+        let length = Int(record.openid.length)
+        let common = min(openid.count, length)
+        let order = common == 0 ? 0 : Reconciler.memcmpBytes(openid.baseAddress!, text.baseAddress! + Int(record.openid.offset), common)
+        return order != 0 ? order : openid.count - length
     }
 }
 

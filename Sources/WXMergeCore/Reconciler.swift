@@ -157,7 +157,7 @@ public struct Reconciler {
             let slice = linked.members[Int(linked.userStarts[user])..<Int(linked.userStarts[user + 1])]
             users.append(survivorship.user(of: slice, records: linked.records))
         }
-        let ids = UserIDAssigner(job: job, appRank: appRank)
+        let ids = UserIDAssigner(job: job)
             .assign(&users, records: linked.records, arena: linked.arena, userOf: linked.userOf, earlier: earlier)
         return Reconciliation(linked: linked, users: users, aliases: ids.aliases,
                               changes: ids.changes, runID: earlier?.runID ?? 1)

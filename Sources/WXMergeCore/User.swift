@@ -37,10 +37,14 @@ public struct UserID: Sendable, Hashable, Comparable {
     }
 
     public init?(text: String) {
+        self.init(bytes: text.utf8)
+    }
+
+    public init?(bytes: some Sequence<UInt8>) {
         var high: UInt64 = 0
         var low: UInt32 = 0
         var count = 0
-        for byte in text.utf8 {
+        for byte in bytes {
             defer { count += 1 }
             if count < 2 {
                 guard byte == (count == 0 ? UInt8(ascii: "u") : UInt8(ascii: "_")) else { return nil }

@@ -16,7 +16,6 @@ internal import Crypto
 /// - earlier aliases are rewritten to point at current users; aliases of gone users go.
 struct UserIDAssigner {
     let job: Job
-    let appRank: [Int32]
 
     struct Outcome {
         var aliases: [Alias] = []
@@ -29,11 +28,9 @@ struct UserIDAssigner {
             assignNewIDs(&users, where: { _ in true }, records: records, arena: arena, isTaken: { _ in false })
             return Outcome()
         }
-        let earlierOf = match(records, arena: arena, earlier: earlier)
-
         // How many records of each earlier user each user holds, as (earlier, user) runs.
         var pairs: [UInt64] = []
-        for (index, holder) in earlierOf.enumerated() where holder >= 0 {
+        for (index, holder) in earlier.holders.enumerated() where holder >= 0 {
             pairs.append(UInt64(UInt32(holder)) << 32 | UInt64(UInt32(userOf[index])))
         }
         pairs.sort()
@@ -158,39 +155,6 @@ struct UserIDAssigner {
             mergedCount: merged.count, merged: Array(merged.prefix(limit)),
             aliased: mergedInto.values.reduce(0) { $0 + $1.count },
             splitCount: splitCount, split: split, goneCount: goneCount, gone: gone)
-    }
-
-    /// The earlier user of each record (by appid and openid), or -1: a merge of two
-    /// lists sorted the same way.
-    ///
-    /// - Complexity: O(n + m)
-    private func match(_ records: [Record], arena: [UInt8], earlier: EarlierState) -> [Int32] {
-        var result = [Int32](repeating: -1, count: records.count)
-        arena.withUnsafeBufferPointer { text in
-            earlier.arena.withUnsafeBufferPointer { earlierText in
-                var next = 0
-                for (index, record) in records.enumerated() {
-                    while next < earlier.accounts.count {
-                        let account = earlier.accounts[next]
-                        let order = compare(account, earlierText, record, text)
-                        if order < 0 { next += 1; continue }
-                        if order == 0 { result[index] = account.user }
-                        break
-                    }
-                }
-            }
-        }
-        return result
-    }
-
-    private func compare(_ account: EarlierState.Account, _ accountText: UnsafeBufferPointer<UInt8>,
-                         _ record: Record, _ text: UnsafeBufferPointer<UInt8>) -> Int {
-        let a = appRank[Int(account.app)], b = appRank[Int(record.app)]
-        if a != b { return a < b ? -1 : 1 }
-        let x = accountText.baseAddress! + Int(account.openid.offset)
-        let y = text.baseAddress! + Int(record.openid.offset)
-        let order = Reconciler.memcmpBytes(x, y, Int(min(account.openid.length, record.openid.length)))
-        return order != 0 ? order : Int(account.openid.length) - Int(record.openid.length)
     }
 
     /// Gives the users that `needsID` names their new ids.

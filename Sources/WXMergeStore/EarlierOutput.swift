@@ -1,4 +1,5 @@
 internal import GRDB
+internal import GRDBSQLite
 public import WXMergeCore
 #if canImport(Glibc)
 import Glibc
@@ -6,20 +7,112 @@ import Glibc
 
 /// The output database an earlier run wrote, read back for a new run: its users (to keep
 /// their ids), its aliases and its runs (carried over).
+///
+/// It is read in two steps. `read` checks the file and reads what is small (aliases and
+/// runs) while the exports are parsed; `state(for:job:)` reads the users and who held
+/// each (appid, openid) once the records are linked, matching the accounts to the
+/// records as they come, so that a run never holds the earlier accounts themselves.
 public struct EarlierOutput: Sendable {
     /// A row of `runs`, carried over as it was.
     public struct StoredRun: Sendable {
         var values: [DatabaseValue]
     }
 
-    public var state: EarlierState
+    public let path: String
+    let version: Int
+    public var aliases: [Alias]
+    /// The id this run gets in `runs`: one more than the last earlier run's.
+    public var runID: Int
     public var runs: [StoredRun]
 
-    /// Reads the database at `path`; nil when there is none.
+    /// Checks the database at `path` and reads its aliases and runs; nil when there is none.
     /// - Throws: `RunFailure` 73 when the file is not a wxmerge database of a schema
     ///   version this build reads. The file is only read.
-    public static func read(path: String, job: Job) throws -> EarlierOutput? {
+    public static func read(path: String) throws -> EarlierOutput? {
         guard access(path, F_OK) == 0 else { return nil }
+        return try reading(path) { db in
+            guard try db.tableExists("runs"), try db.tableExists("user_rows") else {
+                throw StoreMessage.failure(StoreMessage.notAWXMergeDatabase(path))
+            }
+            let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+            guard Self.versionsRead.contains(version) else {
+                throw StoreMessage.failure(StoreMessage.unsupportedSchema(path, version))
+            }
+            var aliases: [Alias] = []
+            let rows = try Row.fetchCursor(db, sql: "SELECT old_user_id, user_id, run_id FROM user_aliases ORDER BY old_user_id")
+            while let row = try rows.next() {
+                guard let old = UserID(text: row[0]), let user = UserID(text: row[1]) else { continue }
+                aliases.append(Alias(old: old, user: user, runID: row[2]))
+            }
+            let runs = try Row.fetchAll(db, sql: "SELECT run_id, started_at, finished_at, version, config_sha256, inputs, counts FROM runs ORDER BY run_id")
+            return EarlierOutput(path: path, version: version, aliases: aliases,
+                                 runID: (runs.last.map { $0[0] as Int } ?? 0) + 1,
+                                 runs: runs.map { StoredRun(values: Array($0.databaseValues)) })
+        }
+    }
+
+    /// Schema versions this build reads: 1 stored each record's user id in `records`, 2
+    /// stores a user number in `record_rows` (see `Schema`).
+    static let versionsRead = 1...Schema.version
+
+    /// The earlier users, and the earlier user of each of `linked`'s records.
+    /// - Throws: `RunFailure` 73 when the file can no longer be read as it was.
+    public func state(for linked: LinkedRecords, job: Job) throws -> EarlierState {
+        let (path, version) = (self.path, self.version)
+        var state = EarlierState()
+        state.aliases = aliases
+        state.runID = runID
+        try Self.reading(path) { db in
+            // Users sorted by id, with their numbers as they were stored.
+            let numbered = version >= 2
+            var users: [(id: UserID, created: Int64, number: Int32)] = []
+            try Self.forEachRow(db, "SELECT user_id, created_at, \(numbered ? "user_number" : "-1") FROM user_rows") { row in
+                guard let id = Self.text(row, 0).flatMap(UserID.init(bytes:)) else { return }
+                let created = Self.text(row, 1).flatMap(Normalization.time) ?? Record.noTime
+                users.append((id, created, Int32(truncatingIfNeeded: sqlite3_column_int64(row, 2))))
+            }
+            users.sort { $0.id < $1.id }
+            state.users = users.map(\.id)
+            state.createdAt = users.map(\.created)
+            // The stored user numbers, as indexes into `state.users`.
+            var userOfNumber = [Int32](repeating: -1, count: numbered ? Int(users.map(\.number).max() ?? -1) + 1 : 0)
+            for (index, user) in users.enumerated() where user.number >= 0 {
+                userOfNumber[Int(user.number)] = Int32(index)
+            }
+            users = []
+
+            // Each account's user: by number, or by id in a version 1 database.
+            var matcher = EarlierAccountMatcher(linked: linked, job: job)
+            let appids = job.apps.map { Array($0.appid.utf8) }
+            var app: (appid: [UInt8], index: Int32?) = ([], nil)
+            try Self.forEachRow(db, numbered
+                ? "SELECT appid, openid, user_number FROM record_rows ORDER BY appid, openid"
+                : "SELECT appid, openid, user_id FROM records ORDER BY appid, openid") { row in
+                guard let appid = Self.text(row, 0), let openid = Self.text(row, 1) else { return }
+                if !appid.elementsEqual(app.appid) {
+                    app = (Array(appid), appids.firstIndex { $0.elementsEqual(appid) }.map(Int32.init))
+                }
+                guard let index = app.index else { return }
+                let holder: Int32
+                if numbered {
+                    let number = sqlite3_column_int64(row, 2)
+                    guard number >= 0, number < userOfNumber.count, userOfNumber[Int(number)] >= 0 else { return }
+                    holder = userOfNumber[Int(number)]
+                } else {
+                    guard let id = Self.text(row, 2).flatMap(UserID.init(bytes:)),
+                          let found = state.userIndex(of: id) else { return }
+                    holder = Int32(found)
+                }
+                matcher.add(app: index, openid: openid, user: holder)
+            }
+            state.holders = matcher.holders
+        }
+        return state
+    }
+
+    /// Runs `body` on the database at `path`, opened read-only; what fails becomes a
+    /// `RunFailure` naming the file.
+    private static func reading<T>(_ path: String, _ body: (Database) throws -> T) throws -> T {
         var configuration = Configuration()
         configuration.readonly = true
         let queue: DatabaseQueue
@@ -30,16 +123,7 @@ public struct EarlierOutput: Sendable {
         }
         defer { try? queue.close() }
         do {
-            return try queue.read { db in
-                guard try db.tableExists("runs"), try db.tableExists("user_rows") else {
-                    throw StoreMessage.failure(StoreMessage.notAWXMergeDatabase(path))
-                }
-                let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
-                guard Self.versionsRead.contains(version) else {
-                    throw StoreMessage.failure(StoreMessage.unsupportedSchema(path, version))
-                }
-                return try read(db, job: job, version: version)
-            }
+            return try queue.read(body)
         } catch let failure as RunFailure {
             throw failure
         } catch {
@@ -47,61 +131,23 @@ public struct EarlierOutput: Sendable {
         }
     }
 
-    /// Schema versions this build reads: 1 stored each record's user id in `records`, 2
-    /// stores a user number in `record_rows` (see `Schema`).
-    static let versionsRead = 1...Schema.version
+    /// Steps through the rows of `sql`, read in place with `sqlite3_column_*`: GRDB's rows
+    /// would make a String of every text, and there are a million rows and more.
+    private static func forEachRow(_ db: Database, _ sql: String, _ body: (OpaquePointer) throws -> Void) throws {
+        let statement = try db.makeStatement(sql: sql)
+        let raw = statement.sqliteStatement
+        defer { sqlite3_reset(raw) }
+        while true {
+            let code = sqlite3_step(raw)
+            if code == SQLITE_DONE { return }
+            guard code == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
+            try body(raw)
+        }
+    }
 
-    private static func read(_ db: Database, job: Job, version: Int) throws -> EarlierOutput {
-        var state = EarlierState()
-        var users: [(id: UserID, created: Int64, number: Int)] = []
-        let numbered = version >= 2
-        let rows = try Row.fetchCursor(db, sql: "SELECT user_id, created_at, \(numbered ? "user_number" : "-1") FROM user_rows")
-        while let row = try rows.next() {
-            guard let id = UserID(text: row[0]) else { continue }
-            let created: String? = row[1]
-            let seconds = created.flatMap { text in Array(text.utf8).withUnsafeBufferPointer { Normalization.time($0) } }
-            users.append((id, seconds ?? Record.noTime, row[2]))
-        }
-        users.sort { $0.id < $1.id }
-        state.users = users.map(\.id)
-        state.createdAt = users.map(\.created)
-        // The stored user numbers, as indexes into `state.users`.
-        var userOfNumber: [Int32] = []
-        for (index, user) in users.enumerated() where user.number >= 0 {
-            if user.number >= userOfNumber.count {
-                userOfNumber.append(contentsOf: repeatElement(-1, count: user.number - userOfNumber.count + 1))
-            }
-            userOfNumber[user.number] = Int32(index)
-        }
-
-        // Each account's user, as an index into `state.users`: by number, or by id in a
-        // version 1 database.
-        func user(_ row: Row) -> Int32? {
-            if numbered {
-                let number: Int = row[2]
-                return number >= 0 && number < userOfNumber.count && userOfNumber[number] >= 0 ? userOfNumber[number] : nil
-            }
-            return UserID(text: row[2]).flatMap { state.userIndex(of: $0) }.map(Int32.init)
-        }
-        let appIndex = Dictionary(uniqueKeysWithValues: job.apps.enumerated().map { ($1.appid, Int32($0)) })
-        let accounts = try Row.fetchCursor(db, sql: numbered
-            ? "SELECT appid, openid, user_number FROM record_rows ORDER BY appid, openid"
-            : "SELECT appid, openid, user_id FROM records ORDER BY appid, openid")
-        while let row = try accounts.next() {
-            guard let app = appIndex[row[0] as String], let holder = user(row) else { continue }
-            let openid: String = row[1]
-            let ref = TextRef(offset: UInt32(state.arena.count), length: UInt32(openid.utf8.count))
-            state.arena.append(contentsOf: openid.utf8)
-            state.accounts.append(.init(app: app, openid: ref, user: holder))
-        }
-
-        let aliases = try Row.fetchCursor(db, sql: "SELECT old_user_id, user_id, run_id FROM user_aliases ORDER BY old_user_id")
-        while let row = try aliases.next() {
-            guard let old = UserID(text: row[0]), let user = UserID(text: row[1]) else { continue }
-            state.aliases.append(Alias(old: old, user: user, runID: row[2]))
-        }
-        let runs = try Row.fetchAll(db, sql: "SELECT run_id, started_at, finished_at, version, config_sha256, inputs, counts FROM runs ORDER BY run_id")
-        state.runID = (runs.last.map { $0[0] as Int } ?? 0) + 1
-        return EarlierOutput(state: state, runs: runs.map { StoredRun(values: Array($0.databaseValues)) })
+    /// A text column's bytes, valid until the next step; nil for NULL.
+    private static func text(_ row: OpaquePointer, _ column: Int32) -> UnsafeBufferPointer<UInt8>? {
+        guard let bytes = sqlite3_column_text(row, column) else { return nil }
+        return UnsafeBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(row, column)))
     }
 }

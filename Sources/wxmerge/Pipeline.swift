@@ -39,7 +39,7 @@ struct Pipeline {
         if writes { try publisher.prepare() }
         // The earlier output is read on a thread of its own while the exports are parsed.
         let databasePath = publisher.databasePath
-        let earlierReading = Background { try EarlierOutput.read(path: databasePath, job: job) }
+        let earlierReading = Background { try EarlierOutput.read(path: databasePath) }
         let spoolFolder = writes ? publisher.databaseFolder : (ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp")
         let progress = ReadProgress()
         let line = ProgressLine(enabled: !options.quiet, totalBytes: files.reduce(0) { $0 + $1.size }, files: files.count,
@@ -55,7 +55,7 @@ struct Pipeline {
             line.finish()
             throw error
         }
-        var earlier = try earlierReading.value()
+        let earlier = try earlierReading.value()
         for warning in input.warnings {
             Console.error(.init(.warning, at: warning.first, warning.message + Self.times(warning.count)))
         }
@@ -70,16 +70,16 @@ struct Pipeline {
 
         let migrations = Migrator(job: job).apply(&input.records, maps: maps)
         let earlierRuns = earlier?.runs ?? []
-        let earlierState = earlier?.state
-        earlier = nil
         let linked = Reconciler(job: job).link(&input.records)
         releaseFreedMemory()
         timings.end("reconcile")
         let privacy = Privacy(showsValues: options.showValues)
         let (read, rejections, warnings, hashes) = (input.read, input.rejections, input.warnings, input.hashes)
         /// The users' fields and ids, and the report: while a run writes, all of this is
-        /// worked out on the other core as the records go in.
-        @Sendable func decide() -> (result: Reconciliation, facts: RunReport) {
+        /// worked out on the other core as the records go in, the earlier output's users
+        /// read first.
+        @Sendable func decide() throws -> (result: Reconciliation, facts: RunReport) {
+            let earlierState = try earlier?.state(for: linked, job: job)
             let result = Reconciler(job: job).decideUsers(linked, earlier: earlierState)
             let finished = Date()
             let facts = RunReport(job: job, result: result, read: read, rejections: rejections,
@@ -89,7 +89,7 @@ struct Pipeline {
             return (result, facts)
         }
         guard writes else {
-            let facts = decide().facts
+            let facts = try decide().facts
             timings.end("report")
             return Outcome(report: facts, databasePath: publisher.databasePath, reportPaths: publisher.reportPaths,
                            timings: timings)
@@ -98,7 +98,7 @@ struct Pipeline {
         do {
             line.show("writing \(publisher.databasePath)…")
             let deciding = Background(yielding: true) { () -> (SQLiteWriter.Remainder, RunReport) in
-                let (result, facts) = decide()
+                let (result, facts) = try decide()
                 var counts = ["read": read, "accepted": result.records.count, "rejected": rejections.count,
                               "accounts": result.accounts, "users": result.users.count,
                               "conflicts": result.conflicts.count]
