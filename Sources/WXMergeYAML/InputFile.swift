@@ -3,17 +3,62 @@ public import WXMergeCore
 import Glibc
 #endif
 
-/// A record file to read: its path, the path messages show, and its size.
+/// An input file (a record file or an openid map): its path, the path messages show,
+/// and its size and modification time when the run found it.
 public struct InputFile: Sendable, Equatable {
     public var path: String
     /// The path relative to the job file's folder.
     public var displayPath: String
     public var size: Int
+    /// Nanoseconds since the epoch.
+    public var modified: Int64
 
-    public init(path: String, displayPath: String, size: Int) {
+    public init(path: String, displayPath: String, size: Int, modified: Int64 = 0) {
         self.path = path
         self.displayPath = displayPath
         self.size = size
+        self.modified = modified
+    }
+
+    /// The file at `path` as it is now (size 0 when it cannot be read: reading it says why).
+    public static func at(_ path: String, displayPath: String) -> InputFile {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return InputFile(path: path, displayPath: displayPath, size: 0) }
+        return InputFile(path: path, displayPath: displayPath, size: Int(info.st_size),
+                         modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
+    }
+
+    /// The SHA-256 of the file's bytes, for `runs.inputs`. It is worked out apart from
+    /// parsing, on a core that parsing leaves idle; a file whose size or modification
+    /// time is no longer what the run found is an error (exit 66), as what was parsed
+    /// may not be what is hashed.
+    public func sha256() throws -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw RunFailure(exitCode: RunFailure.missingInput, [.error(at: nil, RecordMessage.cannotRead(displayPath, errno))])
+        }
+        defer { close(fd) }
+        var hash = ContentHash()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let count = read(fd, buffer.baseAddress, buffer.count)
+            if count == 0 { break }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw RunFailure(exitCode: RunFailure.missingInput, [.error(at: nil, RecordMessage.cannotRead(displayPath, errno))])
+            }
+            hash.update(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+        }
+        var info = stat()
+        let now = fstat(fd, &info) == 0
+            ? InputFile(path: path, displayPath: displayPath, size: Int(info.st_size),
+                        modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
+            : self
+        guard now == self else {
+            throw RunFailure(exitCode: RunFailure.missingInput, [.error(at: nil, RecordMessage.changedWhileRead(displayPath))])
+        }
+        return hash.finalize()
     }
 
     /// The files a job's `inputs` name: globs expanded relative to the job file's
@@ -36,9 +81,7 @@ public struct InputFile: Sendable, Equatable {
             for path in matches {
                 let display = relative(path, to: job.folder)
                 guard seen.insert(normalise(path)).inserted else { continue }
-                var info = stat()
-                _ = stat(path, &info)
-                files.append(InputFile(path: path, displayPath: display, size: Int(info.st_size)))
+                files.append(.at(path, displayPath: display))
             }
         }
         return files.sorted { $0.displayPath.precedesInByteOrder($1.displayPath) }

@@ -7,8 +7,7 @@ public struct JobFileReader {
 
     /// - Parameters:
     ///   - path: the job file as the user named it.
-    /// - Returns: the job and the SHA-256 of the job file's bytes.
-    public func read(path: String) throws -> (Job, String) {
+    public func read(path: String) throws -> Job {
         let display = path
         let reader: YAMLEventReader
         do {
@@ -33,7 +32,7 @@ public struct JobFileReader {
         if !validator.diagnostics.isEmpty {
             throw RunFailure(exitCode: RunFailure.badJobFile, validator.diagnostics)
         }
-        return (job!, reader.contentHash)
+        return job!
     }
 
     static func folder(of path: String) -> String {

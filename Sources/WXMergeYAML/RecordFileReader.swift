@@ -13,7 +13,6 @@ public struct FileRecords: Sendable {
     public var warnings: [String: WarningTally] = [:]
     public var read = 0
     public var bytes = 0
-    public var sha256 = ""
 }
 
 /// Streams one record file (SPEC §2.2) through libyaml, event by event: checks its
@@ -141,7 +140,6 @@ final class RecordFileReader {
                 result.bytes = reader.bytesRead
                 progress?.add(records: result.read % 4096)
                 progress?.fileDone()
-                result.sha256 = reader.contentHash
                 return result
             default:
                 throw fileError(RecordMessage.topLevelShape)

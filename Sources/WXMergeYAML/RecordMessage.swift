@@ -44,6 +44,10 @@ public enum RecordMessage {
     public static let emailNotNormalised = "'email' cannot be normalised: kept as written, not used for linking"
     public static func unreadableTime(_ key: String) -> String { "'\(key)' is not a time: treated as missing" }
 
+    static func changedWhileRead(_ path: String) -> String {
+        "'\(path)' changed while this run was reading it; nothing was written: run again"
+    }
+
     static func cannotRead(_ path: String, _ code: Int32) -> String {
         "cannot read '\(path)': \(String(cString: strerror(code)))"
     }

@@ -15,8 +15,6 @@ public struct ReadResult: Sendable {
     public var warnings: [WarningTally] = []
     public var read = 0
     public var bytes = 0
-    /// SHA-256 of each input file, by path relative to the job folder.
-    public var hashes: [String: String] = [:]
 }
 
 /// Reads a job's record files, in parallel across files (one parser per file, one
@@ -130,7 +128,6 @@ private struct MergedFiles: ~Copyable {
         }
         result.read += part.read
         result.bytes += part.bytes
-        result.hashes[result.records.files[file]] = part.sha256
     }
 
     /// The merged result, moved out.

@@ -35,7 +35,7 @@ enum EventKind: Equatable {
 ///
 /// Owns the parser struct on the heap (libyaml keeps pointers into it, so it must not
 /// move) and the file descriptor, and feeds libyaml through a read handler that also
-/// hashes the bytes and counts them for progress. After `next()`, `start`, `end` and,
+/// counts the bytes for progress. After `next()`, `start`, `end` and,
 /// for a scalar, `scalar` and `isPlainScalar` describe the event; the event is kept
 /// until the next call, so the scalar's bytes are read where libyaml put them.
 final class YAMLEventReader {
@@ -43,7 +43,6 @@ final class YAMLEventReader {
     let displayPath: String
     private let parser: UnsafeMutablePointer<yaml_parser_t>
     private let fd: Int32
-    private var hash = ContentHash()
     private var readFailure: Int32 = 0
     private let progress: ReadProgress?
     private(set) var bytesRead = 0
@@ -101,16 +100,12 @@ final class YAMLEventReader {
             }
             sizeRead.pointee = n
             if n > 0 {
-                hash.update(UnsafeRawBufferPointer(start: buffer, count: n))
                 bytesRead += n
                 progress?.add(bytes: n)
             }
             return 1
         }
     }
-
-    /// The SHA-256 of every byte read; complete once the stream has ended.
-    var contentHash: String { hash.finalize() }
 
     /// Moves to the next event.
     /// - Throws: a `RunFailure` (exit 65) at libyaml's problem mark, with its context

@@ -25,7 +25,7 @@ struct ExplainCommand: ParsableCommand {
     func run() throws {
         do {
             let path = try database ?? {
-                let (job, _) = try JobFileReader().read(path: JobOptions.defaultJob)
+                let job = try JobFileReader().read(path: JobOptions.defaultJob)
                 return Pipeline.path(job.database, in: job.folder)
             }()
             let explanation = try ExplanationReader(privacy: Privacy(showsValues: showValues)).explain(key, database: path)

@@ -21,14 +21,17 @@ struct Pipeline {
     func execute() throws -> Outcome {
         let started = Date()
         var timings = PhaseTimings()
-        let (job, configSHA256) = try JobFileReader().read(path: options.job)
+        let jobFile = InputFile.at(options.job, displayPath: options.job)
+        let job = try JobFileReader().read(path: options.job)
         let files = try InputFile.resolve(job)
+        var mapFiles: [InputFile] = []
         let maps = try job.migrations.map { migration in
             let path = Self.path(migration.openidMap, in: job.folder)
             guard access(path, F_OK) == 0 else {
                 throw RunFailure(exitCode: RunFailure.missingInput,
                                  [.error(at: migration.location, RecordMessage.missingOpenIDMap(migration.openidMap))])
             }
+            mapFiles.append(.at(path, displayPath: migration.openidMap))
             let map = try OpenIDMapReader().read(path: path, displayPath: migration.openidMap)
             return (newOpenID: map.newOpenID, erroredItems: map.erroredItems)
         }
@@ -55,6 +58,11 @@ struct Pipeline {
             line.finish()
             throw error
         }
+        // The inputs' fingerprints for `runs`, worked out while the cores have room.
+        let hashing = writes ? Background(yielding: true) { [files, mapFiles] in
+            (config: try jobFile.sha256(),
+             inputs: try Dictionary((files + mapFiles).map { ($0.displayPath, try $0.sha256()) }) { first, _ in first })
+        } : nil
         let earlier = try earlierReading.value()
         for warning in input.warnings {
             Console.error(.init(.warning, at: warning.first, warning.message + Self.times(warning.count)))
@@ -74,7 +82,7 @@ struct Pipeline {
         releaseFreedMemory()
         timings.end("reconcile")
         let privacy = Privacy(showsValues: options.showValues)
-        let (read, rejections, warnings, hashes) = (input.read, input.rejections, input.warnings, input.hashes)
+        let (read, rejections, warnings) = (input.read, input.rejections, input.warnings)
         /// The users' fields and ids, and the report: while a run writes, all of this is
         /// worked out on the other core as the records go in, the earlier output's users
         /// read first.
@@ -103,8 +111,9 @@ struct Pipeline {
                               "accounts": result.accounts, "users": result.users.count,
                               "conflicts": result.conflicts.count]
                 for (rule, links) in facts.linksByRule { counts["links_" + rule] = links }
+                let hashes = try hashing!.value()
                 let run = RunRow(startedAt: facts.startedAt, finishedAt: facts.finishedAt, version: WXMerge.version,
-                                 configSHA256: configSHA256, inputs: hashes, counts: counts)
+                                 configSHA256: hashes.config, inputs: hashes.inputs, counts: counts)
                 return (SQLiteWriter.Remainder(result: result, rejections: rejections, run: run, earlierRuns: earlierRuns),
                         facts)
             }

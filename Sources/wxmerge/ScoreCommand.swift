@@ -22,7 +22,7 @@ struct ScoreCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let (job, _) = try JobFileReader().read(path: job)
+            let job = try JobFileReader().read(path: job)
             let path = database ?? Pipeline.path(job.database, in: job.folder)
             let items = try ScoreReader(rules: job.rules).items(database: path, truth: try Self.readTruth(truth))
             let score = PairwiseScore(items)

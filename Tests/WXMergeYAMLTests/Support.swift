@@ -76,7 +76,7 @@ final class Workspace {
 
     func job(_ text: String = Workspace.standardJob) throws -> Job {
         write("wxmerge.yaml", text)
-        return try JobFileReader().read(path: folder + "/wxmerge.yaml").0
+        return try JobFileReader().read(path: folder + "/wxmerge.yaml")
     }
 
     /// Reads every export with the standard job.

@@ -89,12 +89,31 @@ import Testing
             let unmapped = try Row.fetchAll(db, sql: "SELECT appid, openid FROM records WHERE original_openid IS NULL AND appid = 'wx00000000000000a1' ORDER BY openid")
             #expect(unmapped.map { $0["openid"] as String } == ["oOldLi", "oOldWang"])
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM users") == 3)
+            // The run's fingerprints cover the openid map as well as the exports and the job file.
+            let run = try #require(try Row.fetchOne(db, sql: "SELECT config_sha256, inputs FROM runs"))
+            let inputs = try JSONSerialization.jsonObject(with: Data((run["inputs"] as String).utf8)) as! [String: String]
+            #expect(inputs == Dictionary(uniqueKeysWithValues: ["exports/new-oa.yaml", "exports/old-oa.yaml", "maps/oa." + fileExtension]
+                .map { ($0, Self.sha256sum(example.folder + "/" + $0)) }))
+            #expect(run["config_sha256"] as String == Self.sha256sum(example.folder + "/wxmerge.yaml"))
         }
         let report = try JSONSerialization.jsonObject(with: Data(example.read("out/report.json").utf8)) as! [String: Any]
         let migration = try #require((report["migrations"] as? [[String: Any]])?.first)
         #expect(migration["mapped"] as? Int == 1)
         #expect(migration["unmapped"] as? Int == 2)
         #expect(migration["errored_items"] as? Int == 1)
+    }
+
+    /// What coreutils' `sha256sum` says of a file.
+    private static func sha256sum(_ path: String) -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        process.arguments = [path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try? process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: output, as: UTF8.self).split(separator: " ").first.map(String.init) ?? ""
     }
 
     @Test func anOpenIDMapOfAnotherShapeIsBadData() throws {

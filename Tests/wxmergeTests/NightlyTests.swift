@@ -154,6 +154,21 @@ import Glibc
         #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT max(run_id) FROM runs") } == runs)
     }
 
+    /// An export that changes after it was parsed would make `runs.inputs` fingerprint
+    /// bytes the run never read: the run stops with exit 66 and writes nothing.
+    @Test func anExportChangedDuringARunIsAnErrorAndTheEarlierOutputStays() throws {
+        let example = try ExampleCopy()
+        #expect(try example.run("run", "--quiet").status == 0)
+        let earlier = FileManager.default.contents(atPath: example.folder + "/out/merged.db")
+        let run = try SpawnedRun(["run", "--quiet", example.folder + "/wxmerge.yaml"], stopAt: "parsed")
+        #expect(run.waitUntilStopped())
+        try example.write("exports/website.yaml", try example.read("exports/website.yaml") + "\n# edited\n")
+        #expect(run.resume() == 66)
+        #expect(FileManager.default.contents(atPath: example.folder + "/out/merged.db") == earlier)
+        let left = try FileManager.default.contentsOfDirectory(atPath: example.folder + "/out").filter { $0.hasPrefix(".") }
+        #expect(left.isEmpty)
+    }
+
     @Test func aRunKilledWhilePublishingIsFinishedByTheNextRun() throws {
         let example = try ExampleCopy()
         #expect(try example.run("run", "--quiet").status == 0)

@@ -38,6 +38,14 @@ struct SpawnedRun {
         return status & 0xff == 0x7f
     }
 
+    /// Lets a stopped run go on and waits for it: its exit status, or -1 when a signal ended it.
+    func resume() -> Int32 {
+        _ = Glibc.kill(pid, SIGCONT)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return status & 0x7f == 0 ? (status >> 8) & 0xff : -1
+    }
+
     /// Kills the run with SIGKILL and reaps it.
     func kill() {
         _ = Glibc.kill(pid, SIGKILL)
