@@ -27,6 +27,28 @@ public struct LinkedRecords: Sendable {
 
     /// How many users the records make up.
     public var userCount: Int { userStarts.count - 1 }
+
+    /// The records and their texts, without what linking found.
+    public var ordered: OrderedRecords {
+        OrderedRecords(records: records, arena: arena, sources: sources, files: files)
+    }
+}
+
+/// Accepted records in canonical order, before they are linked.
+public struct OrderedRecords: Sendable {
+    /// `records[i]` has record_id `i + 1`.
+    public var records: [Record]
+    /// The records' texts, in the records' order.
+    public var arena: [UInt8]
+    public var sources: [String]
+    public var files: [String]
+
+    public init(records: [Record], arena: [UInt8], sources: [String], files: [String]) {
+        self.records = records
+        self.arena = arena
+        self.sources = sources
+        self.files = files
+    }
 }
 
 /// What reconciliation decided: records in canonical order, who is who, and why.
@@ -101,7 +123,7 @@ public struct Reconciliation: Sendable {
 /// of their first record, get their surviving fields and their ids.
 ///
 /// - Complexity: O(n log n) for n records, dominated by the sorts.
-public struct Reconciler {
+public struct Reconciler: Sendable {
     public let job: Job
 
     public init(job: Job) {
@@ -120,24 +142,33 @@ public struct Reconciler {
     /// Puts the records of `input` (which move into the result) in canonical order and
     /// links them into people.
     public func link(_ input: inout RecordSet) -> LinkedRecords {
+        link(order(&input))
+    }
+
+    /// Puts the records of `input` (which move into the result) in canonical order, their
+    /// texts copied into a new arena in that order: all that the records table needs.
+    public func order(_ input: inout RecordSet) -> OrderedRecords {
         let appRank = Self.ranks(job.apps.map(\.appid))
         var records: [Record] = []
         swap(&records, &input.records)
         var arena = input.arena
         input.arena = []
-        var state = LinkState()
-
         arena.withUnsafeBufferPointer { text in
             Self.sortCanonically(&records, text: text, appRank: appRank)
         }
         arena = Self.arrangeTexts(of: &records, from: arena)
-        arena.withUnsafeBufferPointer { text in
-            state = LinkState(records: records, text: text, job: job)
-        }
+        return OrderedRecords(records: records, arena: arena, sources: input.sources, files: input.files)
+    }
 
+    /// Links records in canonical order into people.
+    public func link(_ ordered: OrderedRecords) -> LinkedRecords {
+        let records = ordered.records
+        var state = ordered.arena.withUnsafeBufferPointer { text in
+            LinkState(records: records, text: text, job: job)
+        }
         let (userOf, members, userStarts) = Self.components(of: &state.sets, count: records.count)
         return LinkedRecords(
-            records: records, arena: arena, sources: input.sources, files: input.files,
+            records: records, arena: ordered.arena, sources: ordered.sources, files: ordered.files,
             userOf: userOf, members: members, userStarts: userStarts,
             links: state.links, conflicts: state.conflicts,
             suggestions: Self.distinctPairs(state.suggestions, userOf: userOf),

@@ -52,7 +52,7 @@ public struct EarlierOutput: Sendable {
     }
 
     /// Schema versions this build reads: 1 stored each record's user id in `records`, 2
-    /// stores a user number in `record_rows` (see `Schema`).
+    /// a user number in `record_rows`, 3 in `record_users` (see `Schema`).
     static let versionsRead = 1...Schema.version
 
     /// The earlier users, and the earlier user of each of `linked`'s records.
@@ -85,9 +85,15 @@ public struct EarlierOutput: Sendable {
             var matcher = EarlierAccountMatcher(linked: linked, job: job)
             let appids = job.apps.map { Array($0.appid.utf8) }
             var app: (appid: [UInt8], index: Int32?) = ([], nil)
-            try Self.forEachRow(db, numbered
-                ? "SELECT appid, openid, user_number FROM record_rows ORDER BY appid, openid"
-                : "SELECT appid, openid, user_id FROM records ORDER BY appid, openid") { row in
+            let accounts = switch version {
+            case 1: "SELECT appid, openid, user_id FROM records ORDER BY appid, openid"
+            case 2: "SELECT appid, openid, user_number FROM record_rows ORDER BY appid, openid"
+            default: """
+                SELECT r.appid, r.openid, n.user_number FROM record_rows r
+                JOIN record_users n ON n.record_id = r.record_id ORDER BY r.appid, r.openid
+                """
+            }
+            try Self.forEachRow(db, accounts) { row in
                 guard let appid = Self.text(row, 0), let openid = Self.text(row, 1) else { return }
                 if !appid.elementsEqual(app.appid) {
                     app = (Array(appid), appids.firstIndex { $0.elementsEqual(appid) }.map(Int32.init))

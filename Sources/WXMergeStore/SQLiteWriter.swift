@@ -40,15 +40,18 @@ public struct SQLiteWriter {
     public func write(_ result: Reconciliation, rejections: [Rejection], run: RunRow,
                       earlierRuns: [EarlierOutput.StoredRun] = [], spools: [PayloadSpool], to path: String) throws {
         let remainder = Remainder(result: result, rejections: rejections, run: run, earlierRuns: earlierRuns)
-        try write(result.linked, spools: spools, to: path) { remainder }
+        try write(result.linked.ordered, spools: spools, to: path, userNumbers: { result.userOf }) { remainder }
     }
 
-    /// Writes the records of `linked`, then asks for the rest: the records need only
-    /// their users' numbers, so a caller can work out the users' fields and ids (the
-    /// remainder) on another thread while the records go in.
-    /// - Parameter path: a file that does not exist yet; it is created owner-only.
-    public func write(_ linked: LinkedRecords, spools: [PayloadSpool], to path: String,
-                      remainder: () throws -> Remainder) throws {
+    /// Writes the records, then asks for their users' numbers, then for the rest: a
+    /// caller can link the records on another thread while they go in, and then work out
+    /// the users' fields and ids (the remainder) while their numbers and the records'
+    /// indexes go in.
+    /// - Parameters:
+    ///   - userNumbers: the number of each record's user (`LinkedRecords.userOf`).
+    ///   - path: a file that does not exist yet; it is created owner-only.
+    public func write(_ ordered: OrderedRecords, spools: [PayloadSpool], to path: String,
+                      userNumbers: () throws -> [Int32], remainder: () throws -> Remainder) throws {
         let fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw StoreMessage.failure(StoreMessage.cannotCreate(path, errno))
@@ -68,7 +71,8 @@ public struct SQLiteWriter {
             try queue.writeWithoutTransaction { db in
                 try db.inTransaction {
                     try Schema.create(db, survivorship: job.survivorship)
-                    try Self.writeRecords(db, linked, job: job, spools: spools)
+                    try Self.writeRecords(db, ordered, job: job, spools: spools)
+                    try Self.writeRecordUsers(db, try userNumbers())
                     // Index builds sort with a second thread, in sorted runs of the cache's size.
                     try db.execute(sql: "PRAGMA cache_size = -2000; PRAGMA threads = 2")
                     try Schema.createRecordIndexes(db)
@@ -102,9 +106,9 @@ public struct SQLiteWriter {
 
     // MARK: Tables
 
-    private static func writeRecords(_ db: Database, _ result: LinkedRecords, job: Job,
+    private static func writeRecords(_ db: Database, _ result: OrderedRecords, job: Job,
                                      spools: [PayloadSpool]) throws {
-        let insert = try BatchedInsert(db, table: "record_rows", columns: 22, rows: result.records.count)
+        let insert = try BatchedInsert(db, table: "record_rows", columns: 21, rows: result.records.count)
         let appids = ConstantTexts(job.apps.map(\.appid))
         let types = ConstantTexts(job.apps.map(\.type.rawValue))
         let platforms = ConstantTexts(job.platforms.map(\.id))
@@ -119,34 +123,52 @@ public struct SQLiteWriter {
                 // NULL: SQLite numbers the rows 1, 2, … as they come, which is index + 1,
                 // without first looking each id up (checked after the last row).
                 row.int(1, nil)
-                row.int(2, Int64(result.userOf[index]))
-                row.text(3, appids[Int(record.app)])
-                row.text(4, types[Int(record.app)])
-                row.text(5, record.platform >= 0 ? platforms[Int(record.platform)] : nil)
-                row.text(6, arena, record.openid)
-                row.text(7, arena, record.unionid)
-                row.text(8, sources[Int(record.source)])
-                row.text(9, arena, record.legacyID)
-                row.text(10, payload[.nickname])
-                row.text(11, payload[.avatarURL])
-                row.text(12, payload[.phone])
-                row.int(13, record.fields.contains(.phoneVerified) ? 1 : 0)
-                row.text(14, payload[.email])
-                row.text(15, payload.createdAt)
-                row.text(16, payload.updatedAt)
-                row.text(17, payload[.attributes])
-                row.text(18, files[Int(record.file)])
-                row.int(19, Int64(record.line))
-                row.text(20, record.originalApp >= 0 ? appids[Int(record.originalApp)] : nil)
-                row.text(21, arena, record.originalOpenID)
-                row.int(22, Int64(record.ordinal))
+                row.text(2, appids[Int(record.app)])
+                row.text(3, types[Int(record.app)])
+                row.text(4, record.platform >= 0 ? platforms[Int(record.platform)] : nil)
+                row.text(5, arena, record.openid)
+                row.text(6, arena, record.unionid)
+                row.text(7, sources[Int(record.source)])
+                row.text(8, arena, record.legacyID)
+                row.text(9, payload[.nickname])
+                row.text(10, payload[.avatarURL])
+                row.text(11, payload[.phone])
+                row.int(12, record.fields.contains(.phoneVerified) ? 1 : 0)
+                row.text(13, payload[.email])
+                row.text(14, payload.createdAt)
+                row.text(15, payload.updatedAt)
+                row.text(16, payload[.attributes])
+                row.text(17, files[Int(record.file)])
+                row.int(18, Int64(record.line))
+                row.text(19, record.originalApp >= 0 ? appids[Int(record.originalApp)] : nil)
+                row.text(20, arena, record.originalOpenID)
+                row.int(21, Int64(record.ordinal))
                 try insert.rowDone(index)
             }
         }
-        let last = try Int.fetchOne(db, sql: "SELECT max(record_id) FROM record_rows") ?? 0
-        guard last == result.records.count else {
-            throw StoreMessage.failure("record ids run to \(last), not \(result.records.count)")
+        try checkNumbering(db, table: "record_rows", count: result.records.count)
+    }
+
+    /// Rows whose record_id was bound as NULL are numbered 1, 2, … by SQLite, without a
+    /// lookup each: this checks that the last is `count`.
+    private static func checkNumbering(_ db: Database, table: String, count: Int) throws {
+        let last = try Int.fetchOne(db, sql: "SELECT max(record_id) FROM \(table)") ?? 0
+        guard last == count else {
+            throw StoreMessage.failure("record ids in \(table) run to \(last), not \(count)")
         }
+    }
+
+    /// Each record's user number, in record order: the table grows by appending, its
+    /// rows numbered by SQLite as the records' are (checked after the last).
+    private static func writeRecordUsers(_ db: Database, _ userOf: [Int32]) throws {
+        let insert = try BatchedInsert(db, table: "record_users", columns: 2, rows: userOf.count, rowsPerStatement: 64)
+        for (index, user) in userOf.enumerated() {
+            let row = insert.binder(for: index)
+            row.int(1, nil)
+            row.int(2, Int64(user))
+            try insert.rowDone(index)
+        }
+        try checkNumbering(db, table: "record_users", count: userOf.count)
     }
 
     /// Users in number order, their `user_number` the table's rowid, so the table grows
@@ -449,3 +471,4 @@ final class TextSlots {
         bytes + parameter * Self.length
     }
 }
+

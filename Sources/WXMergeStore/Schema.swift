@@ -6,12 +6,13 @@ import WXMergeCore
 /// `users` and `survivors` are views over `user_rows`, which holds each user's facts
 /// and, per surviving field, the id of the record that gave it: the personal values are
 /// stored once, in `record_rows`, and a user is written as a few numbers. `records` is a
-/// view over `record_rows`, which holds each record's user as a number (users numbered
-/// in the order of their first record), so the records can be written before the users'
-/// ids are decided; `user_rows` gives each number its id.
+/// view over `record_rows` and `record_users`, which gives each record its user as a
+/// number (users numbered in the order of their first record); `user_rows` gives each
+/// number its id. So the records can be written as soon as they are in canonical order,
+/// while they are linked, and the users' ids decided, on the other core.
 public enum Schema {
     /// `PRAGMA user_version` of the databases this build writes and reads.
-    public static let version = 2
+    public static let version = 3
 
     /// The columns of `records`, in order, after record_id and user_id.
     static let recordColumns = [
@@ -24,7 +25,6 @@ public enum Schema {
         try db.execute(sql: """
             CREATE TABLE record_rows (
                 record_id INTEGER PRIMARY KEY,
-                user_number INTEGER NOT NULL,
                 appid TEXT NOT NULL,
                 app_type TEXT NOT NULL,
                 platform TEXT,
@@ -45,6 +45,10 @@ public enum Schema {
                 original_appid TEXT,
                 original_openid TEXT,
                 position INTEGER NOT NULL
+            );
+            CREATE TABLE record_users (
+                record_id INTEGER PRIMARY KEY,
+                user_number INTEGER NOT NULL
             );
             CREATE TABLE user_rows (
                 user_id TEXT NOT NULL,
@@ -120,7 +124,9 @@ public enum Schema {
         try db.execute(sql: """
             CREATE VIEW records AS
                 SELECT r.record_id, u.user_id, \(recordColumns.map { "r." + $0 }.joined(separator: ", "))
-                FROM record_rows r JOIN user_rows u ON u.user_number = r.user_number
+                FROM record_rows r
+                JOIN record_users n ON n.record_id = r.record_id
+                JOIN user_rows u ON u.user_number = n.user_number
             """)
         // Records are written in canonical order, which starts with (appid, openid): this
         // index grows by appending as they go in, cheaper than sorting them afterwards.
@@ -128,14 +134,14 @@ public enum Schema {
     }
 
     /// Built after the bulk load, which is faster than keeping them up to date row by row;
-    /// those of `record_rows` as soon as the records are in, while the users' fields and
-    /// ids may still be being decided. The unionid index leaves out records without one
-    /// (`unionid = ?` still uses it). A user's records are found through its number:
-    /// `user_id = ?` on `records` looks the id up in `user_rows`, then the number in
-    /// `records_user_number`.
+    /// those of the records as soon as the records and their users' numbers are in, while
+    /// the users' fields and ids may still be being decided. The unionid index leaves out
+    /// records without one (`unionid = ?` still uses it). A user's records are found
+    /// through its number: `user_id = ?` on `records` looks the id up in `user_rows`, then
+    /// the number in `records_user_number`.
     static func createRecordIndexes(_ db: Database) throws {
         try db.execute(sql: """
-            CREATE INDEX records_user_number ON record_rows(user_number);
+            CREATE INDEX records_user_number ON record_users(user_number);
             CREATE INDEX records_unionid ON record_rows(unionid) WHERE unionid IS NOT NULL;
             """)
     }

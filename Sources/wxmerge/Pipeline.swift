@@ -78,15 +78,19 @@ struct Pipeline {
 
         let migrations = Migrator(job: job).apply(&input.records, maps: maps)
         let earlierRuns = earlier?.runs ?? []
-        let linked = Reconciler(job: job).link(&input.records)
-        releaseFreedMemory()
-        timings.end("reconcile")
+        let reconciler = Reconciler(job: job)
+        let ordered = reconciler.order(&input.records)
+        timings.end("order")
         let privacy = Privacy(showsValues: options.showValues)
         let (read, rejections, warnings) = (input.read, input.rejections, input.warnings)
-        /// The users' fields and ids, and the report: while a run writes, all of this is
-        /// worked out on the other core as the records go in, the earlier output's users
-        /// read first.
-        @Sendable func decide() throws -> (result: Reconciliation, facts: RunReport) {
+        /// Links the records into people; what linking freed goes back to the system.
+        @Sendable func link() -> LinkedRecords {
+            let linked = reconciler.link(ordered)
+            releaseFreedMemory()
+            return linked
+        }
+        /// The users' fields and ids, and the report, the earlier output's users read first.
+        @Sendable func decide(_ linked: LinkedRecords) throws -> (result: Reconciliation, facts: RunReport) {
             let earlierState = try earlier?.state(for: linked, job: job)
             let result = Reconciler(job: job).decideUsers(linked, earlier: earlierState)
             let finished = Date()
@@ -97,16 +101,19 @@ struct Pipeline {
             return (result, facts)
         }
         guard writes else {
-            let facts = try decide().facts
-            timings.end("report")
+            let facts = try decide(link()).facts
+            timings.end("reconcile")
             return Outcome(report: facts, databasePath: publisher.databasePath, reportPaths: publisher.reportPaths,
                            timings: timings)
         }
 
         do {
+            // While the records go in, the other core links them, then decides the users
+            // (at a lower priority, so that it takes what the writer leaves).
             line.show("writing \(publisher.databasePath)…")
+            let linking = Background { link() }
             let deciding = Background(yielding: true) { () -> (SQLiteWriter.Remainder, RunReport) in
-                let (result, facts) = try decide()
+                let (result, facts) = try decide(linking.value())
                 var counts = ["read": read, "accepted": result.records.count, "rejected": rejections.count,
                               "accounts": result.accounts, "users": result.users.count,
                               "conflicts": result.conflicts.count]
@@ -117,7 +124,8 @@ struct Pipeline {
                 return (SQLiteWriter.Remainder(result: result, rejections: rejections, run: run, earlierRuns: earlierRuns),
                         facts)
             }
-            try SQLiteWriter(job: job).write(linked, spools: spools, to: publisher.temporaryDatabasePath) {
+            try SQLiteWriter(job: job).write(ordered, spools: spools, to: publisher.temporaryDatabasePath,
+                                             userNumbers: { try linking.value().userOf }) {
                 try deciding.value().0
             }
             let facts = try deciding.value().1
