@@ -9,7 +9,7 @@ public struct EarlierState: Sendable {
     /// Earlier users' ids, and their `created_at` (Unix seconds or `Record.noTime`).
     public var users: [UserID] = []
     public var createdAt: [Int64] = []
-    /// The earlier user (an index into `users`) of each record of the linked records this
+    /// The earlier user (an index into `users`) of each record of the ordered records this
     /// state was read for, in canonical order, or -1; empty when none matched.
     public var holders: [Int32] = []
     public var aliases: [Alias] = []
@@ -29,28 +29,28 @@ public struct EarlierState: Sendable {
     }
 }
 
-/// Finds the linked records of the earlier accounts given to it in (appid, openid) byte
+/// Finds the records (in canonical order) of the earlier accounts given to it in (appid, openid) byte
 /// order, as SQLite's `ORDER BY appid, openid` gives them: a merge of two lists sorted
 /// the same way (records in canonical order start with appid and openid).
 ///
 /// - Complexity: O(n + m) for n records and m accounts.
 public struct EarlierAccountMatcher {
-    private let linked: LinkedRecords
+    private let ordered: OrderedRecords
     private let appRank: [Int32]
     private var next = 0
     /// The earlier user of each record, or -1.
     public private(set) var holders: [Int32] = []
 
-    public init(linked: LinkedRecords, job: Job) {
-        self.linked = linked
+    public init(ordered: OrderedRecords, job: Job) {
+        self.ordered = ordered
         appRank = Reconciler.ranks(job.apps.map(\.appid))
     }
 
     /// Gives the records of app `app` (an index into `Job.apps`) with this openid to the
     /// earlier user `user`. Accounts must come in order.
     public mutating func add(app: Int32, openid: UnsafeBufferPointer<UInt8>, user: Int32) {
-        let records = linked.records
-        linked.arena.withUnsafeBufferPointer { text in
+        let records = ordered.records
+        ordered.arena.withUnsafeBufferPointer { text in
             while next < records.count {
                 let record = records[next]
                 let order = compare(app, openid, record, text)

@@ -10,7 +10,7 @@ import Glibc
 ///
 /// It is read in two steps. `read` checks the file and reads what is small (aliases and
 /// runs) while the exports are parsed; `state(for:job:)` reads the users and who held
-/// each (appid, openid) once the records are linked, matching the accounts to the
+/// each (appid, openid) once the records are in canonical order, matching the accounts to the
 /// records as they come, so that a run never holds the earlier accounts themselves.
 public struct EarlierOutput: Sendable {
     /// A row of `runs`, carried over as it was.
@@ -55,9 +55,9 @@ public struct EarlierOutput: Sendable {
     /// a user number in `record_rows`, 3 in `record_users` (see `Schema`).
     static let versionsRead = 1...Schema.version
 
-    /// The earlier users, and the earlier user of each of `linked`'s records.
+    /// The earlier users, and the earlier user of each of the records.
     /// - Throws: `RunFailure` 73 when the file can no longer be read as it was.
-    public func state(for linked: LinkedRecords, job: Job) throws -> EarlierState {
+    public func state(for ordered: OrderedRecords, job: Job) throws -> EarlierState {
         let (path, version) = (self.path, self.version)
         var state = EarlierState()
         state.aliases = aliases
@@ -82,7 +82,7 @@ public struct EarlierOutput: Sendable {
             users = []
 
             // Each account's user: by number, or by id in a version 1 database.
-            var matcher = EarlierAccountMatcher(linked: linked, job: job)
+            var matcher = EarlierAccountMatcher(ordered: ordered, job: job)
             let appids = job.apps.map { Array($0.appid.utf8) }
             var app: (appid: [UInt8], index: Int32?) = ([], nil)
             let accounts = switch version {

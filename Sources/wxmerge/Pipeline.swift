@@ -81,6 +81,9 @@ struct Pipeline {
         let reconciler = Reconciler(job: job)
         let ordered = reconciler.order(&input.records)
         timings.end("order")
+        // The earlier output's users, and which records each held, read while the records
+        // are linked and written.
+        let earlierState = earlier.map { earlier in Background { try earlier.state(for: ordered, job: job) } }
         let privacy = Privacy(showsValues: options.showValues)
         let (read, rejections, warnings) = (input.read, input.rejections, input.warnings)
         /// Links the records into people; what linking freed goes back to the system.
@@ -89,10 +92,9 @@ struct Pipeline {
             releaseFreedMemory()
             return linked
         }
-        /// The users' fields and ids, and the report, the earlier output's users read first.
+        /// The users' fields and ids, and the report.
         @Sendable func decide(_ linked: LinkedRecords) throws -> (result: Reconciliation, facts: RunReport) {
-            let earlierState = try earlier?.state(for: linked, job: job)
-            let result = Reconciler(job: job).decideUsers(linked, earlier: earlierState)
+            let result = Reconciler(job: job).decideUsers(linked, earlier: try earlierState?.value())
             let finished = Date()
             let facts = RunReport(job: job, result: result, read: read, rejections: rejections,
                                   warnings: warnings, migrations: migrations, version: WXMerge.version,

@@ -231,7 +231,7 @@ private final class Written {
             """)
         let earlier = try #require(try EarlierOutput.read(path: path))
         #expect(earlier.runID == 2)
-        let state = try earlier.state(for: written.result.linked, job: written.job)
+        let state = try earlier.state(for: written.result.linked.ordered, job: written.job)
         #expect(state.users.map(\.text) == ["u_aaaaaaaaaaaaaaaaaaaaaaaa", "u_bbbbbbbbbbbbbbbbbbbbbbbb"])
         #expect(state.createdAt == [1_577_934_245, Record.noTime])
         // Records in canonical order: Web oWeb, Mini oLi, Mini oMini (not in the earlier output).
@@ -252,7 +252,7 @@ private final class Written {
         let earlier = try #require(try EarlierOutput.read(path: path))
         #expect(earlier.runID == 3)
         #expect(earlier.aliases.map(\.old.text) == ["u_cccccccccccccccccccccccc"])
-        let state = try earlier.state(for: written.result.linked, job: written.job)
+        let state = try earlier.state(for: written.result.linked.ordered, job: written.job)
         #expect(state.users.map(\.text) == ["u_aaaaaaaaaaaaaaaaaaaaaaaa", "u_bbbbbbbbbbbbbbbbbbbbbbbb"])
         // Records in canonical order: Web oWeb (user number 1: aaaa), Mini oLi, Mini oMini (number 0: bbbb).
         #expect(state.holders == [0, -1, 1])
