@@ -94,7 +94,7 @@ struct Pipeline {
         }
         /// The users' fields and ids, and the report.
         @Sendable func decide(_ linked: LinkedRecords) throws -> (result: Reconciliation, facts: RunReport) {
-            let result = Reconciler(job: job).decideUsers(linked, earlier: try earlierState?.value())
+            let result = reconciler.decideUsers(linked, earlier: try earlierState?.value())
             let finished = Date()
             let facts = RunReport(job: job, result: result, read: read, rejections: rejections,
                                   warnings: warnings, migrations: migrations, version: WXMerge.version,
