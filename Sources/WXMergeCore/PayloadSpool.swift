@@ -1,10 +1,10 @@
 // The one file that does I/O in WXMergeCore. A record's payload (nickname, avatar,
 // phone, email, attributes) is not needed to decide who is who, and at a million users
 // it would weigh more than everything reconciliation keeps. The YAML reader appends
-// each payload here once, as it parses, and the store reads it back once, from a
-// read-only mapping, as it writes the record row: no second parse, and memory stays
-// flat. It lives in Core because the reader and the store, which must not know each
-// other, both use it.
+// each payload here once, as it parses, and the store reads it back once, a block at a
+// time, as it writes the record rows: no second parse, and memory stays flat. It
+// lives in Core because the reader and the store, which must not know each other,
+// both use it.
 
 #if canImport(Glibc)
 import Glibc
@@ -12,7 +12,8 @@ import Glibc
 import Darwin
 #endif
 
-/// Where a record's payload is: which spool, at which byte, how long.
+/// Where a record's payload is: which spool, which block of it (the high 32 bits of
+/// `offset`) and at which byte of the block (the low 32 bits), how long.
 public struct PayloadRef: Sendable, Hashable {
     public var spool: UInt16
     public var length: UInt32
@@ -23,6 +24,9 @@ public struct PayloadRef: Sendable, Hashable {
         self.offset = offset
         self.length = length
     }
+
+    public var block: Int { Int(offset >> 32) }
+    public var offsetInBlock: Int { Int(offset & 0xFFFF_FFFF) }
 }
 
 /// The payload fields in the order they are spooled.
@@ -36,14 +40,28 @@ public enum PayloadField: Int, CaseIterable, Sendable {
 /// Each payload is `PayloadField.allCases.count` fields, each a little-endian UInt32
 /// length (UInt32.max for none) followed by UTF-8 bytes.
 ///
+/// Payloads are gathered into blocks of about `blockSize` bytes by a bucket the writer
+/// chooses (the YAML reader: the openid's second byte), each block written whole. The
+/// store reads the payloads in canonical order, which starts with appid and openid: a
+/// bucket's records come together there, so it reads whole blocks and takes most of a
+/// block's payloads from memory, instead of making one read per record.
+///
 /// Appends come from one thread (the reader that owns the spool); reads start after
 /// `finishWriting()` and may come from any thread.
 public final class PayloadSpool: @unchecked Sendable {
     public let index: UInt16
     private let fd: Int32
-    private var buffer: [UInt8] = []
     private var flushed: UInt64 = 0
+    /// The bytes not yet written of each bucket's block, and the block's number (-1: none yet).
+    private var buckets = [[UInt8]](repeating: [], count: PayloadSpool.bucketCount)
+    private var bucketBlock = [Int](repeating: -1, count: PayloadSpool.bucketCount)
+    /// Where each block is in the file.
+    private var blocks: [(offset: UInt64, length: Int)] = []
+    private var bucket = 0
     private var pendingStart = 0
+
+    public static let bucketCount = 64
+    public static let blockSize = 16 << 10
 
     /// Creates the spool in `folder` (the output's folder, so it shares its disk).
     public init(index: UInt16, folder: String) throws {
@@ -56,7 +74,6 @@ public final class PayloadSpool: @unchecked Sendable {
         }
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         self.fd = fd
-        buffer.reserveCapacity(1 << 20)
     }
 
     deinit {
@@ -65,9 +82,16 @@ public final class PayloadSpool: @unchecked Sendable {
 
     // MARK: Writing
 
-    /// Starts a payload; append its fields in `PayloadField` order, then call `endPayload`.
-    public func beginPayload() {
-        pendingStart = buffer.count
+    /// Starts a payload in `bucket` (any number; it is taken modulo `bucketCount`);
+    /// append its fields in `PayloadField` order, then call `endPayload`.
+    public func beginPayload(bucket: Int = 0) {
+        self.bucket = bucket & (Self.bucketCount - 1)
+        if bucketBlock[self.bucket] < 0 {
+            bucketBlock[self.bucket] = blocks.count
+            blocks.append((0, 0))
+            buckets[self.bucket].reserveCapacity(Self.blockSize + 1024)
+        }
+        pendingStart = buckets[self.bucket].count
     }
 
     public func appendField(_ bytes: UnsafeBufferPointer<UInt8>?) {
@@ -76,7 +100,7 @@ public final class PayloadSpool: @unchecked Sendable {
             return
         }
         appendLength(UInt32(bytes.count))
-        buffer.append(contentsOf: bytes)
+        buckets[bucket].append(contentsOf: bytes)
     }
 
     public func appendField(_ bytes: [UInt8]?) {
@@ -88,29 +112,34 @@ public final class PayloadSpool: @unchecked Sendable {
     }
 
     private func appendLength(_ value: UInt32) {
-        withUnsafeBytes(of: value.littleEndian) { buffer.append(contentsOf: $0) }
+        withUnsafeBytes(of: value.littleEndian) { buckets[bucket].append(contentsOf: $0) }
     }
 
     /// Ends the payload begun last and tells where it is.
     public func endPayload() throws -> PayloadRef {
-        let ref = PayloadRef(spool: index, offset: flushed + UInt64(pendingStart),
-                             length: UInt32(buffer.count - pendingStart))
-        if buffer.count >= 1 << 20 {
-            try flush()
+        let ref = PayloadRef(spool: index, offset: UInt64(bucketBlock[bucket]) << 32 | UInt64(pendingStart),
+                             length: UInt32(buckets[bucket].count - pendingStart))
+        if buckets[bucket].count >= Self.blockSize {
+            try flush(bucket)
         }
         return ref
     }
 
     /// Ends writing: what is still buffered goes to the file, to be read.
     public func finishWriting() throws {
-        try flush()
+        for bucket in buckets.indices where bucketBlock[bucket] >= 0 {
+            try flush(bucket)
+        }
+        buckets = []
     }
 
-    private func flush() throws {
+    /// Writes a bucket's block at the end of the file; the bucket's next payload starts a new block.
+    private func flush(_ bucket: Int) throws {
+        let count = buckets[bucket].count
         var written = 0
-        while written < buffer.count {
-            let n = buffer.withUnsafeBytes {
-                pwrite(fd, $0.baseAddress! + written, $0.count - written, off_t(flushed) + off_t(written))
+        while written < count {
+            let n = buckets[bucket].withUnsafeBytes {
+                pwrite(fd, $0.baseAddress! + written, count - written, off_t(flushed) + off_t(written))
             }
             guard n > 0 else {
                 throw RunFailure(exitCode: RunFailure.outputNotWritable,
@@ -118,9 +147,10 @@ public final class PayloadSpool: @unchecked Sendable {
             }
             written += n
         }
-        flushed += UInt64(buffer.count)
-        buffer.removeAll(keepingCapacity: true)
-        pendingStart = 0
+        blocks[bucketBlock[bucket]] = (flushed, count)
+        flushed += UInt64(count)
+        buckets[bucket].removeAll(keepingCapacity: true)
+        bucketBlock[bucket] = -1
     }
 
     // MARK: Reading
@@ -129,9 +159,24 @@ public final class PayloadSpool: @unchecked Sendable {
     /// no page of the spool stays in the process's memory. Any thread, after
     /// `finishWriting()`.
     public func read(_ ref: PayloadRef, into destination: UnsafeMutableRawPointer) throws {
+        try read(Int(ref.length), at: blocks[ref.block].offset + UInt64(ref.offsetInBlock), into: destination)
+    }
+
+    /// The length of block `block` (`PayloadRef.block`).
+    public func blockLength(_ block: Int) -> Int {
+        blocks[block].length
+    }
+
+    /// Copies block `block` whole to `destination` (`blockLength(block)` bytes); a payload
+    /// is then at its `offsetInBlock`. Any thread, after `finishWriting()`.
+    public func readBlock(_ block: Int, into destination: UnsafeMutableRawPointer) throws {
+        try read(blocks[block].length, at: blocks[block].offset, into: destination)
+    }
+
+    private func read(_ count: Int, at offset: UInt64, into destination: UnsafeMutableRawPointer) throws {
         var done = 0
-        while done < Int(ref.length) {
-            let n = pread(fd, destination + done, Int(ref.length) - done, off_t(ref.offset) + off_t(done))
+        while done < count {
+            let n = pread(fd, destination + done, count - done, off_t(offset) + off_t(done))
             if n < 0, errno == EINTR { continue }
             guard n > 0 else {
                 throw RunFailure(exitCode: RunFailure.outputNotWritable,

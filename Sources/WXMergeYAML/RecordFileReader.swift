@@ -460,7 +460,10 @@ final class RecordFileReader {
             fields.insert(.phoneVerified)
         }
 
-        spool.beginPayload()
+        // Payloads are bucketed by the openid's second byte (its first is almost always
+        // `o`), which the records' canonical order follows within an app.
+        let openid = value(.openid)
+        spool.beginPayload(bucket: openid.map { $0.count > 1 ? Int($0[1]) : 0 } ?? 0)
         spool.appendField(nickname)
         spool.appendField(avatar)
         spool.appendField(phone)
