@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import Testing
 import WXMergeCore
-import WXMergeStore
+@testable import WXMergeStore
 
 /// A small reconciliation with real spooled payloads, written to a temporary folder.
 private final class Written {
@@ -256,6 +256,41 @@ private final class Written {
         #expect(state.users.map(\.text) == ["u_aaaaaaaaaaaaaaaaaaaaaaaa", "u_bbbbbbbbbbbbbbbbbbbbbbbb"])
         // Records in canonical order: Web oWeb (user number 1: aaaa), Mini oLi, Mini oMini (number 0: bbbb).
         #expect(state.holders == [0, -1, 1])
+    }
+
+    /// Payloads come back as they were spooled, whatever their buckets, their sizes (one
+    /// longer than a block) and the order they are asked for in, through a block cache
+    /// that has to let blocks go (ten megabytes against its eight).
+    @Test func payloadsComeBackThroughTheBlockCache() throws {
+        let folder = NSTemporaryDirectory() + "wxmerge-spool-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let spool = try PayloadSpool(index: 0, folder: folder)
+        var written: [(ref: PayloadRef, nickname: [UInt8], email: [UInt8]?)] = []
+        for n in 0..<40_000 {
+            let nickname = Array("n\(n)-".utf8) + Array(repeating: UInt8(ascii: "x"), count: n % 500)
+            let email = n == 777 ? Array(repeating: UInt8(ascii: "y"), count: 3 * PayloadSpool.blockSize) : nil
+            spool.beginPayload(bucket: n * 7)
+            spool.appendField(nickname)
+            spool.appendField(nil as [UInt8]?)
+            spool.appendField(nil as [UInt8]?)
+            spool.appendField(email)
+            spool.appendField(nil as [UInt8]?)
+            written.append((try spool.endPayload(), nickname, email))
+        }
+        try spool.finishWriting()
+        let cache = BlockCache(spools: [spool])
+        var mismatches = 0
+        for step in 0..<written.count {
+            let (ref, nickname, email) = written[step * 7_919 % written.count]
+            let start = try cache.payload(ref)
+            var fields: [[UInt8]?] = []
+            _ = PayloadSpool.forEachField(at: start) { offset, count in
+                fields.append(count.map { Array(UnsafeRawBufferPointer(start: start + offset, count: $0)) })
+            }
+            if fields != [nickname, nil, nil, email, nil] { mismatches += 1 }
+        }
+        #expect(mismatches == 0)
     }
 
     @Test func aFileThatIsNotAWXMergeDatabaseIsRefused() throws {
