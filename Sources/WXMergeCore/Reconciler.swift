@@ -1,14 +1,15 @@
 import Dispatch
 
-/// Records in canonical order and the people they make up: all that the `records`
-/// table needs, known before the people's surviving fields and ids are decided, so the
-/// records can be written while those are worked out.
+/// Records in canonical order and the people they make up, known before the people's
+/// surviving fields and ids are decided.
 public struct LinkedRecords: Sendable {
+    /// The records in canonical order, their texts, sources and files.
+    public var ordered: OrderedRecords
     /// Accepted records in canonical order: `records[i]` has record_id `i + 1`.
-    public var records: [Record]
-    public var arena: [UInt8]
-    public var sources: [String]
-    public var files: [String]
+    public var records: [Record] { ordered.records }
+    public var arena: [UInt8] { ordered.arena }
+    public var sources: [String] { ordered.sources }
+    public var files: [String] { ordered.files }
     /// `userOf[i]` is the number (0-based) of record `i`'s user, users numbered in the
     /// order of their first record.
     public var userOf: [Int32]
@@ -27,11 +28,6 @@ public struct LinkedRecords: Sendable {
 
     /// How many users the records make up.
     public var userCount: Int { userStarts.count - 1 }
-
-    /// The records and their texts, without what linking found.
-    public var ordered: OrderedRecords {
-        OrderedRecords(records: records, arena: arena, sources: sources, files: files)
-    }
 }
 
 /// Accepted records in canonical order, before they are linked.
@@ -168,8 +164,7 @@ public struct Reconciler: Sendable {
         }
         let (userOf, members, userStarts) = Self.components(of: &state.sets, count: records.count)
         return LinkedRecords(
-            records: records, arena: ordered.arena, sources: ordered.sources, files: ordered.files,
-            userOf: userOf, members: members, userStarts: userStarts,
+            ordered: ordered, userOf: userOf, members: members, userStarts: userStarts,
             links: state.links, conflicts: state.conflicts,
             suggestions: Self.distinctPairs(state.suggestions, userOf: userOf),
             genericIdentifiers: state.genericIdentifiers, accounts: state.accounts)

@@ -24,8 +24,12 @@ public struct InputFile: Sendable, Equatable {
     public static func at(_ path: String, displayPath: String) -> InputFile {
         var info = stat()
         guard stat(path, &info) == 0 else { return InputFile(path: path, displayPath: displayPath, size: 0) }
-        return InputFile(path: path, displayPath: displayPath, size: Int(info.st_size),
-                         modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
+        return InputFile(path: path, displayPath: displayPath, info)
+    }
+
+    private init(path: String, displayPath: String, _ info: stat) {
+        self.init(path: path, displayPath: displayPath, size: Int(info.st_size),
+                  modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
     }
 
     /// The SHA-256 of the file's bytes, for `runs.inputs`. It is worked out apart from
@@ -51,11 +55,7 @@ public struct InputFile: Sendable, Equatable {
             hash.update(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
         }
         var info = stat()
-        let now = fstat(fd, &info) == 0
-            ? InputFile(path: path, displayPath: displayPath, size: Int(info.st_size),
-                        modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
-            : self
-        guard now == self else {
+        guard fstat(fd, &info) != 0 || InputFile(path: path, displayPath: displayPath, info) == self else {
             throw RunFailure(exitCode: RunFailure.missingInput, [.error(at: nil, RecordMessage.changedWhileRead(displayPath))])
         }
         return hash.finalize()

@@ -24,15 +24,16 @@ struct Pipeline {
         let jobFile = InputFile.at(options.job, displayPath: options.job)
         let job = try JobFileReader().read(path: options.job)
         let files = try InputFile.resolve(job)
-        var mapFiles: [InputFile] = []
-        let maps = try job.migrations.map { migration in
-            let path = Self.path(migration.openidMap, in: job.folder)
-            guard access(path, F_OK) == 0 else {
+        // Found (sized and dated) before they are read, as the record files are.
+        let mapFiles = job.migrations.map {
+            InputFile.at(Self.path($0.openidMap, in: job.folder), displayPath: $0.openidMap)
+        }
+        let maps = try zip(job.migrations, mapFiles).map { migration, file in
+            guard access(file.path, F_OK) == 0 else {
                 throw RunFailure(exitCode: RunFailure.missingInput,
                                  [.error(at: migration.location, RecordMessage.missingOpenIDMap(migration.openidMap))])
             }
-            mapFiles.append(.at(path, displayPath: migration.openidMap))
-            let map = try OpenIDMapReader().read(path: path, displayPath: migration.openidMap)
+            let map = try OpenIDMapReader().read(path: file.path, displayPath: migration.openidMap)
             return (newOpenID: map.newOpenID, erroredItems: map.erroredItems)
         }
         let publisher = OutputPublisher(
