@@ -156,20 +156,24 @@ enum RawText {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return }
         defer { close(fd) }
-        let needed = Set(rejections.flatMap { Array($0.location.line...max($0.location.line, $0.end.line)) })
-        let lastLine = needed.max() ?? 0
+        // The lines the rejections span, in order: the file is walked once, line by line,
+        // and a line is kept when it is the next one needed.
+        let needed = Array(Set(rejections.flatMap { Array($0.location.line...max($0.location.line, $0.end.line)) })).sorted()
+        let lastLine = needed.last ?? 0
+        var nextNeeded = 0
         // Lines are found with memchr in a buffer read at a time: the file may be large,
         // the rejections few.
         var lines: [Int: [Unicode.Scalar]] = [:]
         var line: [UInt8] = []
         var lineNumber = 1
         func endLine() {
-            if needed.contains(lineNumber) {
+            if nextNeeded < needed.count, needed[nextNeeded] == lineNumber {
                 var scalars = Array(String(decoding: line, as: UTF8.self).unicodeScalars)
                 if scalars.count >= 2, scalars[scalars.count - 2] == "\r", scalars.last == "\n" {
                     scalars.remove(at: scalars.count - 2)  // a CRLF file's raw text reads as LF
                 }
                 lines[lineNumber] = scalars
+                nextNeeded += 1
             }
             line.removeAll(keepingCapacity: true)
             lineNumber += 1
@@ -185,7 +189,7 @@ enum RawText {
                 guard lineNumber <= lastLine else { break reading }
                 let newline = memchr(buffer.baseAddress! + offset, Int32(UInt8(ascii: "\n")), count - offset)
                 let end = newline.map { UnsafeRawPointer(buffer.baseAddress!).distance(to: UnsafeRawPointer($0)) + 1 } ?? count
-                if needed.contains(lineNumber) { line.append(contentsOf: buffer[offset..<end]) }
+                if needed[nextNeeded] == lineNumber { line.append(contentsOf: buffer[offset..<end]) }
                 offset = end
                 if newline != nil { endLine() }
             }
