@@ -12,25 +12,27 @@ public final class Background<Value: Sendable>: @unchecked Sendable {
     private var result: Result<Value, any Error>?
     private let done = DispatchSemaphore(value: 0)
 
-    /// - Parameter yielding: run on a thread of its own at a lower priority (nice 10),
-    ///   taking only the processor time the other threads leave: for work that has time
-    ///   to spare beside work that has none.
+    /// The work runs on a thread of its own, started at once: Dispatch's global queue
+    /// runs about as many items at once as there are cores and adds a thread for blocked
+    /// ones only after about a second, so work queued there behind a waiting item (the
+    /// payload reader behind linking, say) could start a second late.
+    /// - Parameter yielding: run at a lower priority (nice 10), taking only the processor
+    ///   time the other threads leave: for work that has time to spare beside work that
+    ///   has none.
     public init(yielding: Bool = false, _ work: @escaping @Sendable () throws -> Value) {
         let run: @Sendable () -> Void = {
             self.result = Result { try work() }
             self.done.signal()
         }
-        guard yielding else {
-            DispatchQueue.global().async(execute: run)
-            return
-        }
         var thread = pthread_t()
-        let box = Unmanaged.passRetained(Box(run))
+        let box = Unmanaged.passRetained(Box(run, yielding: yielding))
         let created = pthread_create(&thread, nil, { pointer in
-            let run = Unmanaged<Box>.fromOpaque(pointer!).takeRetainedValue().run
-            // On Linux the nice value is a thread's own: 0 names the calling thread.
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
-            run()
+            let box = Unmanaged<Box>.fromOpaque(pointer!).takeRetainedValue()
+            if box.yielding {
+                // On Linux the nice value is a thread's own: 0 names the calling thread.
+                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+            }
+            box.run()
             return nil
         }, box.toOpaque())
         if created == 0 {
@@ -50,8 +52,10 @@ public final class Background<Value: Sendable>: @unchecked Sendable {
 
 private final class Box {
     let run: @Sendable () -> Void
+    let yielding: Bool
 
-    init(_ run: @escaping @Sendable () -> Void) {
+    init(_ run: @escaping @Sendable () -> Void, yielding: Bool) {
         self.run = run
+        self.yielding = yielding
     }
 }

@@ -405,14 +405,6 @@ struct LinkState {
         for run in openidRuns {
             for index in run { openidGroup[index] = Int32(run.lowerBound) }
         }
-        // The legacy keys are grouped on the other core while the unionids are.
-        nonisolated(unsafe) let sharedText = text
-        let legacyKeys = Background { () -> KeyGroups in
-            guard job.rules.legacyAccount else { return KeyGroups() }
-            return Self.keyGroups(records, text: sharedText) { record in
-                record.legacyID.isMissing ? nil : (record.source, record.legacyID)
-            }
-        }
         let unionidKeys = Self.keyGroups(records, text: text) { record in
             record.platform >= 0 && !record.unionid.isMissing ? (record.platform, record.unionid) : nil
         }
@@ -430,7 +422,10 @@ struct LinkState {
             }
         }
         if job.rules.legacyAccount {
-            for group in try! legacyKeys.value().groups {
+            let legacyKeys = Self.keyGroups(records, text: text) { record in
+                record.legacyID.isMissing ? nil : (record.source, record.legacyID)
+            }
+            for group in legacyKeys.groups {
                 link(.legacyAccount, records: group)
             }
         }

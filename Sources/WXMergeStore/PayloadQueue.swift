@@ -87,7 +87,7 @@ final class PayloadQueue: @unchecked Sendable {
 
     /// Starts reading the payloads of `records` in their order.
     init(records: [Record], spools: [PayloadSpool]) {
-        DispatchQueue.global().async { self.read(records, spools) }
+        _ = Background { self.read(records, spools) }
     }
 
     private func read(_ records: [Record], _ spools: [PayloadSpool]) {
