@@ -178,9 +178,13 @@ struct UserIDAssigner {
         for index in users.indices where needsID(index) {
             users[index].id = Self.id(of: smallestKey(of: index))
         }
-        var order = users.indices.map(Int32.init)
-        order.sort { users[Int($0)].id < users[Int($1)].id }
-        let collides = order.indices.dropFirst().contains { users[Int(order[$0 - 1])].id == users[Int(order[$0])].id }
+        // Two ids can be equal only if their first 64 bits are: those are sorted as plain
+        // numbers, and whole ids compared only when two of them meet.
+        var highs = users.map(\.id.high)
+        highs.sort()
+        let highsMeet = highs.indices.dropFirst().contains { highs[$0 - 1] == highs[$0] }
+        highs = []
+        let collides = (highsMeet && Set(users.map(\.id)).count < users.count)
             || users.indices.contains { needsID($0) && isTaken(users[$0].id) }
         guard collides else { return }
 
