@@ -132,13 +132,7 @@ public struct Reconciler: Sendable {
     /// - Parameter earlier: the earlier output's users, whose ids are kept (nil for a
     ///   fresh output).
     public func reconcile(_ input: inout RecordSet, earlier: EarlierState? = nil) -> Reconciliation {
-        decideUsers(link(&input), earlier: earlier)
-    }
-
-    /// Puts the records of `input` (which move into the result) in canonical order and
-    /// links them into people.
-    public func link(_ input: inout RecordSet) -> LinkedRecords {
-        link(order(&input))
+        decideUsers(link(order(&input)), earlier: earlier)
     }
 
     /// Puts the records of `input` (which move into the result) in canonical order, their

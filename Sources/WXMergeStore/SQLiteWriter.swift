@@ -471,4 +471,3 @@ final class TextSlots {
         bytes + parameter * Self.length
     }
 }
-
