@@ -28,6 +28,20 @@ import Testing
         #expect(try example.read("out/report.html").contains("<h2>Rejected records</h2>"))
     }
 
+    /// A run asks glibc for huge pages (it starts itself again with the tunable set), but
+    /// never overrides a `glibc.malloc.hugetlb` its caller chose.
+    @Test(arguments: [nil, "glibc.malloc.hugetlb=0"])
+    func aRunAsksForHugePagesUnlessTheCallerChose(_ tunables: String?) throws {
+        let example = try ExampleCopy()
+        let run = try SpawnedRun(["run", "--quiet", example.folder + "/wxmerge.yaml"], stopAt: "parsed",
+                                 variables: ["GLIBC_TUNABLES": tunables])
+        #expect(run.waitUntilStopped())
+        let environment = try run.environment()
+        #expect(run.resume() == 0)
+        #expect(environment.contains("GLIBC_TUNABLES=" + (tunables ?? "glibc.malloc.hugetlb=1")))
+        #expect(environment.filter { $0.contains("hugetlb") }.count == 1)
+    }
+
     @Test func shuffledRecordsAndRenamedFilesGiveTheSameUsers() throws {
         let example = try ExampleCopy()
         #expect(try example.run("run", "--quiet").status == 0)

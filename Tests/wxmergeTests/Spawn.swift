@@ -8,9 +8,11 @@ import Glibc
 struct SpawnedRun {
     let pid: pid_t
 
-    init(_ arguments: [String], stopAt checkpoint: String) throws {
+    /// - Parameter variables: set (or, when nil, removed) in the run's environment.
+    init(_ arguments: [String], stopAt checkpoint: String, variables: [String: String?] = [:]) throws {
         var environment = ProcessInfo.processInfo.environment
         environment["WXMERGE_TEST_STOP_AT"] = checkpoint
+        for (name, value) in variables { environment[name] = value }
         let argv = ([Executable.url.path] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
@@ -44,6 +46,13 @@ struct SpawnedRun {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         return status & 0x7f == 0 ? (status >> 8) & 0xff : -1
+    }
+
+    /// The environment the run's process started with (it may have started itself
+    /// again), as `NAME=value` entries.
+    func environment() throws -> [String] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ"))
+        return data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Kills the run with SIGKILL and reaps it.
