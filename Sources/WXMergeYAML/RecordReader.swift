@@ -161,13 +161,14 @@ enum RawText {
         let needed = Array(Set(rejections.flatMap { Array($0.location.line...max($0.location.line, $0.end.line)) })).sorted()
         let lastLine = needed.last ?? 0
         var nextNeeded = 0
+        func isNeeded(_ lineNumber: Int) -> Bool { nextNeeded < needed.count && needed[nextNeeded] == lineNumber }
         // Lines are found with memchr in a buffer read at a time: the file may be large,
         // the rejections few.
         var lines: [Int: [Unicode.Scalar]] = [:]
         var line: [UInt8] = []
         var lineNumber = 1
         func endLine() {
-            if nextNeeded < needed.count, needed[nextNeeded] == lineNumber {
+            if isNeeded(lineNumber) {
                 var scalars = Array(String(decoding: line, as: UTF8.self).unicodeScalars)
                 if scalars.count >= 2, scalars[scalars.count - 2] == "\r", scalars.last == "\n" {
                     scalars.remove(at: scalars.count - 2)  // a CRLF file's raw text reads as LF
@@ -189,7 +190,7 @@ enum RawText {
                 guard lineNumber <= lastLine else { break reading }
                 let newline = memchr(buffer.baseAddress! + offset, Int32(UInt8(ascii: "\n")), count - offset)
                 let end = newline.map { UnsafeRawPointer(buffer.baseAddress!).distance(to: UnsafeRawPointer($0)) + 1 } ?? count
-                if needed[nextNeeded] == lineNumber { line.append(contentsOf: buffer[offset..<end]) }
+                if isNeeded(lineNumber) { line.append(contentsOf: buffer[offset..<end]) }
                 offset = end
                 if newline != nil { endLine() }
             }
