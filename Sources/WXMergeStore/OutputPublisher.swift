@@ -136,6 +136,7 @@ public struct OutputPublisher {
         for target in [databasePath] + reportPaths {
             unlink(temporaryPath(for: target))
         }
+        unlink(SQLiteWriter.partPath(for: temporaryDatabasePath))
         unlink(journalPath + ".part")
     }
 

@@ -11,7 +11,7 @@ import Glibc
 /// it is written without a journal or fsyncs, in one transaction, with indexes built
 /// after the load (see PERF-NOTES). The two big tables are written through raw
 /// prepared statements: GRDB's argument arrays cost more than the insert itself.
-public struct SQLiteWriter {
+public struct SQLiteWriter: Sendable {
     public let job: Job
 
     public init(job: Job) {
@@ -40,18 +40,84 @@ public struct SQLiteWriter {
     public func write(_ result: Reconciliation, rejections: [Rejection], run: RunRow,
                       earlierRuns: [EarlierOutput.StoredRun] = [], spools: [PayloadSpool], to path: String) throws {
         let remainder = Remainder(result: result, rejections: rejections, run: run, earlierRuns: earlierRuns)
+        try writeUsers(result, for: path)
         try write(result.linked.ordered, spools: spools, to: path, userNumbers: { result.userOf }) { remainder }
+    }
+
+    /// The users' and the links' part of the database at `path`, which `write` takes in.
+    static func partPath(for path: String) -> String { path + ".part" }
+
+    /// Writes the users and the links, with their indexes, into a part file beside `path`
+    /// (`path` + `.part`, owner-only), which `write` copies into the database whole: a
+    /// caller can write them on the thread that decided them while `write` writes the
+    /// records on another. `write` removes the part, whether it succeeds or not.
+    public func writeUsers(_ result: Reconciliation, for path: String) throws {
+        let part = Self.partPath(for: path)
+        let job = self.job
+        try Self.withNewDatabase(at: part) { db in
+            try db.execute(sql: Schema.userTables)
+            try Self.writeUserRows(db, result)
+            try Self.writeLinks(db, result, job: job)
+            try db.execute(sql: "PRAGMA cache_size = -2000; PRAGMA threads = 2")
+            try db.execute(sql: Schema.userIndexes)
+        }
     }
 
     /// Writes the records, then asks for their users' numbers, then for the rest: a
     /// caller can link the records on another thread while they go in, and then work out
-    /// the users' fields and ids (the remainder) while their numbers and the records'
-    /// indexes go in.
+    /// the users' fields and ids (the remainder), and write them with `writeUsers`, while
+    /// their numbers and the records' indexes go in.
     /// - Parameters:
     ///   - userNumbers: the number of each record's user (`LinkedRecords.userOf`).
+    ///   - remainder: called after `writeUsers` has written the part for `path`.
     ///   - path: a file that does not exist yet; it is created owner-only.
     public func write(_ ordered: OrderedRecords, spools: [PayloadSpool], to path: String,
                       userNumbers: () throws -> [Int32], remainder: () throws -> Remainder) throws {
+        let part = Self.partPath(for: path)
+        defer { unlink(part) }
+        let job = self.job
+        try Self.withNewDatabase(at: path) { db in
+            try Schema.create(db, survivorship: job.survivorship)
+            try Self.writeRecords(db, ordered, job: job, spools: spools)
+            try Self.writeRecordUsers(db, try userNumbers())
+            // Index builds sort with a second thread, in sorted runs of the cache's size.
+            try db.execute(sql: "PRAGMA cache_size = -2000; PRAGMA threads = 2")
+            try Schema.createRecordIndexes(db)
+        } then: { db in
+            let remainder = try remainder()
+            let result = remainder.result
+            try db.execute(sql: "ATTACH DATABASE ? AS part", arguments: [part])
+            try db.inTransaction {
+                try db.execute(sql: """
+                    INSERT INTO user_rows SELECT * FROM part.user_rows;
+                    INSERT INTO links SELECT * FROM part.links;
+                    """)
+                try Self.writeConflicts(db, result, job: job)
+                try Self.writeRejected(db, remainder.rejections)
+                try Self.writeAliases(db, result.aliases)
+                try Self.writeSuggestions(db, result, job: job)
+                for earlier in remainder.earlierRuns {
+                    try db.execute(sql: "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                   arguments: StatementArguments(earlier.values))
+                }
+                let run = remainder.run
+                try db.execute(
+                    sql: "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [result.runID, run.startedAt, run.finishedAt, run.version, run.configSHA256,
+                                RunRow.json(run.inputs, value: JSONText.quoted),
+                                RunRow.json(run.counts) { String($0) }])
+                try Schema.createIndexes(db)
+                return .commit
+            }
+            try db.execute(sql: "DETACH DATABASE part")
+        }
+    }
+
+    /// Creates the database at `path` (owner-only; it must not exist), runs `load` in one
+    /// transaction, then `then` outside of any, and closes it. The file is a temporary one
+    /// that nobody reads until it is complete: no journal, no fsyncs.
+    private static func withNewDatabase(at path: String, _ load: (Database) throws -> Void,
+                                        then: (Database) throws -> Void = { _ in }) throws {
         let fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw StoreMessage.failure(StoreMessage.cannotCreate(path, errno))
@@ -67,36 +133,12 @@ public struct SQLiteWriter {
                     """)
             }
             let queue = try DatabaseQueue(path: path, configuration: configuration)
-            let job = self.job
             try queue.writeWithoutTransaction { db in
                 try db.inTransaction {
-                    try Schema.create(db, survivorship: job.survivorship)
-                    try Self.writeRecords(db, ordered, job: job, spools: spools)
-                    try Self.writeRecordUsers(db, try userNumbers())
-                    // Index builds sort with a second thread, in sorted runs of the cache's size.
-                    try db.execute(sql: "PRAGMA cache_size = -2000; PRAGMA threads = 2")
-                    try Schema.createRecordIndexes(db)
-                    let remainder = try remainder()
-                    let result = remainder.result
-                    try Self.writeUsers(db, result)
-                    try Self.writeLinks(db, result, job: job)
-                    try Self.writeConflicts(db, result, job: job)
-                    try Self.writeRejected(db, remainder.rejections)
-                    try Self.writeAliases(db, result.aliases)
-                    try Self.writeSuggestions(db, result, job: job)
-                    for earlier in remainder.earlierRuns {
-                        try db.execute(sql: "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                       arguments: StatementArguments(earlier.values))
-                    }
-                    let run = remainder.run
-                    try db.execute(
-                        sql: "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        arguments: [result.runID, run.startedAt, run.finishedAt, run.version, run.configSHA256,
-                                    RunRow.json(run.inputs, value: JSONText.quoted),
-                                    RunRow.json(run.counts) { String($0) }])
-                    try Schema.createIndexes(db)
+                    try load(db)
                     return .commit
                 }
+                try then(db)
             }
             try queue.close()
         } catch let error as DatabaseError {
@@ -173,7 +215,7 @@ public struct SQLiteWriter {
 
     /// Users in number order, their `user_number` the table's rowid, so the table grows
     /// by appending.
-    private static func writeUsers(_ db: Database, _ result: Reconciliation) throws {
+    private static func writeUserRows(_ db: Database, _ result: Reconciliation) throws {
         let insert = try BatchedInsert(db, table: "user_rows", columns: 10, rows: result.users.count)
         for (index, facts) in result.users.enumerated() {
             let row = insert.binder(for: index)

@@ -21,7 +21,38 @@ public enum Schema {
         "original_appid", "original_openid", "position",
     ]
 
+    /// The users' and the links' tables and their indexes: written into a part file of
+    /// their own on the thread that decided them, then copied whole into an output that
+    /// declares them the same way (SQLite's transfer of a table into an empty one of the
+    /// same shape moves rows and index entries without decoding them).
+    static let userTables = """
+        CREATE TABLE user_rows (
+            user_id TEXT NOT NULL,
+            user_number INTEGER PRIMARY KEY,
+            created_at TEXT,
+            updated_at TEXT,
+            record_count INTEGER NOT NULL,
+            app_count INTEGER NOT NULL,
+            nickname_record INTEGER,
+            avatar_url_record INTEGER,
+            phone_record INTEGER,
+            email_record INTEGER
+        );
+        CREATE TABLE links (
+            user_id TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            key TEXT NOT NULL,
+            record_a INTEGER NOT NULL,
+            record_b INTEGER NOT NULL
+        );
+        """
+    static let userIndexes = """
+        CREATE UNIQUE INDEX user_rows_user_id ON user_rows(user_id);
+        CREATE INDEX links_user_id ON links(user_id);
+        """
+
     static func create(_ db: Database, survivorship: Survivorship) throws {
+        try db.execute(sql: userTables + userIndexes)
         try db.execute(sql: """
             CREATE TABLE record_rows (
                 record_id INTEGER PRIMARY KEY,
@@ -50,18 +81,6 @@ public enum Schema {
                 record_id INTEGER PRIMARY KEY,
                 user_number INTEGER NOT NULL
             );
-            CREATE TABLE user_rows (
-                user_id TEXT NOT NULL,
-                user_number INTEGER PRIMARY KEY,
-                created_at TEXT,
-                updated_at TEXT,
-                record_count INTEGER NOT NULL,
-                app_count INTEGER NOT NULL,
-                nickname_record INTEGER,
-                avatar_url_record INTEGER,
-                phone_record INTEGER,
-                email_record INTEGER
-            );
             CREATE VIEW users AS
                 SELECT u.user_id, n.nickname, a.avatar_url, p.phone, e.email,
                        u.created_at, u.updated_at, u.record_count, u.app_count
@@ -70,13 +89,6 @@ public enum Schema {
                 LEFT JOIN record_rows a ON a.record_id = u.avatar_url_record
                 LEFT JOIN record_rows p ON p.record_id = u.phone_record
                 LEFT JOIN record_rows e ON e.record_id = u.email_record;
-            CREATE TABLE links (
-                user_id TEXT NOT NULL,
-                rule TEXT NOT NULL,
-                key TEXT NOT NULL,
-                record_a INTEGER NOT NULL,
-                record_b INTEGER NOT NULL
-            );
             CREATE TABLE conflicts (
                 rule TEXT NOT NULL,
                 key TEXT NOT NULL,
@@ -149,8 +161,6 @@ public enum Schema {
     /// The other tables' indexes, after their bulk load, and the schema version.
     static func createIndexes(_ db: Database) throws {
         try db.execute(sql: """
-            CREATE UNIQUE INDEX user_rows_user_id ON user_rows(user_id);
-            CREATE INDEX links_user_id ON links(user_id);
             CREATE INDEX user_aliases_user_id ON user_aliases(user_id);
             """)
         try db.execute(sql: "PRAGMA user_version = \(version)")

@@ -112,11 +112,15 @@ struct Pipeline {
 
         do {
             // While the records go in, the other core links them, then decides the users
-            // (at a lower priority, so that it takes what the writer leaves).
+            // and writes them, with the links, into a part of the database of their own.
             line.show("writing \(publisher.databasePath)…")
             let linking = Background { link() }
-            let deciding = Background(yielding: true) { () -> (SQLiteWriter.Remainder, RunReport) in
+            let writer = SQLiteWriter(job: job)
+            let path = publisher.temporaryDatabasePath
+            let deciding = Background { () -> (SQLiteWriter.Remainder, RunReport) in
                 let (result, facts) = try decide(linking.value())
+                try writer.writeUsers(result, for: path)
+                Self.checkpoint("users-written")
                 var counts = ["read": read, "accepted": result.records.count, "rejected": rejections.count,
                               "accounts": result.accounts, "users": result.users.count,
                               "conflicts": result.conflicts.count]
@@ -127,9 +131,13 @@ struct Pipeline {
                 return (SQLiteWriter.Remainder(result: result, rejections: rejections, run: run, earlierRuns: earlierRuns),
                         facts)
             }
-            try SQLiteWriter(job: job).write(ordered, spools: spools, to: publisher.temporaryDatabasePath,
-                                             userNumbers: { try linking.value().userOf }) {
-                try deciding.value().0
+            do {
+                try writer.write(ordered, spools: spools, to: path, userNumbers: { try linking.value().userOf }) {
+                    try deciding.value().0
+                }
+            } catch {
+                _ = try? deciding.value()  // done with its part, which `discard` removes
+                throw error
             }
             let facts = try deciding.value().1
             timings.end("write")

@@ -202,16 +202,19 @@ private final class Written {
         let publisher = OutputPublisher(databasePath: written.folder + "/merged.db", reportPrefix: written.folder + "/report")
         try publisher.prepare()
         try written.write(to: publisher.temporaryDatabasePath)
+        try "part".write(toFile: publisher.temporaryDatabasePath + ".part", atomically: false, encoding: .utf8)
         try publisher.writeTemporary("# new\n", for: publisher.reportPaths[0])
         publisher.discard()
         #expect(try FileManager.default.contentsOfDirectory(atPath: written.folder).filter { $0.hasPrefix(".") }.isEmpty)
         #expect(!FileManager.default.fileExists(atPath: publisher.databasePath))
     }
 
-    @Test func leftoversOfAKilledRunAreRemoved() throws {
+    /// A killed run's temporary database, and the users' part written beside it.
+    @Test(arguments: [".merged.db.tmp-99999999", ".merged.db.tmp-99999999.part"])
+    func leftoversOfAKilledRunAreRemoved(_ name: String) throws {
         let written = try Written()
         // No process has this id on Linux (pid_max is at most 2^22).
-        let leftover = written.folder + "/.merged.db.tmp-99999999"
+        let leftover = written.folder + "/" + name
         try "half".write(toFile: leftover, atomically: true, encoding: .utf8)
         try OutputPublisher(databasePath: written.folder + "/merged.db", reportPrefix: written.folder + "/report").prepare()
         #expect(!FileManager.default.fileExists(atPath: leftover))

@@ -125,7 +125,7 @@ import Glibc
         #expect(try example.run("run", "--quiet", "--fail-on", "changes-over", "lots").status == 64)
     }
 
-    static let checkpoints = ["parsed", "database-written", "reports-written", "journal-written"]
+    static let checkpoints = ["parsed", "users-written", "database-written", "reports-written", "journal-written"]
 
     @Test(arguments: checkpoints)
     func aRunKilledBeforePublishingLeavesTheEarlierOutputAsItWas(_ checkpoint: String) throws {
