@@ -41,38 +41,38 @@ public struct SQLiteWriter: Sendable {
                       earlierRuns: [EarlierOutput.StoredRun] = [], spools: [PayloadSpool], to path: String) throws {
         let remainder = Remainder(result: result, rejections: rejections, run: run, earlierRuns: earlierRuns)
         try writeUsers(result, for: path)
-        try write(result.linked.ordered, spools: spools, to: path, userNumbers: { result.userOf }) { remainder }
+        try write(result.linked.ordered, spools: spools, to: path, userNumbers: { result.userOf },
+                  remainder: { remainder }, usersWritten: {})
     }
 
-    /// The users' and the links' part of the database at `path`, which `write` takes in.
+    /// The part of the database at `path` that holds `user_rows`.
     static func partPath(for path: String) -> String { path + ".part" }
 
-    /// Writes the users and the links, with their indexes, into a part file beside `path`
-    /// (`path` + `.part`, owner-only), which `write` copies into the database whole: a
-    /// caller can write them on the thread that decided them while `write` writes the
-    /// records on another. `write` removes the part, whether it succeeds or not.
+    /// Writes `user_rows`, with its index, into a part file beside `path` (`path` +
+    /// `.part`, owner-only), which `write` copies into the database whole: a caller can
+    /// write it on the thread that decided the users while `write` writes the records and
+    /// the links on another. `write` removes the part, whether it succeeds or not.
     public func writeUsers(_ result: Reconciliation, for path: String) throws {
-        let part = Self.partPath(for: path)
-        let job = self.job
-        try Self.withNewDatabase(at: part) { db in
-            try db.execute(sql: Schema.userTables)
+        try Self.withNewDatabase(at: Self.partPath(for: path)) { db in
+            try db.execute(sql: Schema.userRows)
             try Self.writeUserRows(db, result)
-            try Self.writeLinks(db, result, job: job)
             try db.execute(sql: "PRAGMA cache_size = -2000; PRAGMA threads = 2")
-            try db.execute(sql: Schema.userIndexes)
+            try db.execute(sql: Schema.userRowsIndex)
         }
     }
 
-    /// Writes the records, then asks for their users' numbers, then for the rest: a
-    /// caller can link the records on another thread while they go in, and then work out
-    /// the users' fields and ids (the remainder), and write them with `writeUsers`, while
-    /// their numbers and the records' indexes go in.
+    /// Writes the records, then asks for their users' numbers, then for the rest, then
+    /// waits for the users' part: a caller can link the records on another thread while
+    /// they go in, then work out the users' fields and ids (the remainder) while the
+    /// numbers and the records' indexes go in, and write the users (`writeUsers`) while
+    /// the links and the other tables go in.
     /// - Parameters:
     ///   - userNumbers: the number of each record's user (`LinkedRecords.userOf`).
-    ///   - remainder: called after `writeUsers` has written the part for `path`.
+    ///   - usersWritten: returns once `writeUsers` has written the part for `path`.
     ///   - path: a file that does not exist yet; it is created owner-only.
     public func write(_ ordered: OrderedRecords, spools: [PayloadSpool], to path: String,
-                      userNumbers: () throws -> [Int32], remainder: () throws -> Remainder) throws {
+                      userNumbers: () throws -> [Int32], remainder: () throws -> Remainder,
+                      usersWritten: () throws -> Void) throws {
         let part = Self.partPath(for: path)
         defer { unlink(part) }
         let job = self.job
@@ -83,30 +83,30 @@ public struct SQLiteWriter: Sendable {
             // Index builds sort with a second thread, in sorted runs of the cache's size.
             try db.execute(sql: "PRAGMA cache_size = -2000; PRAGMA threads = 2")
             try Schema.createRecordIndexes(db)
-        } then: { db in
             let remainder = try remainder()
             let result = remainder.result
+            try Self.writeLinks(db, result, job: job)
+            try Self.writeConflicts(db, result, job: job)
+            try Self.writeRejected(db, remainder.rejections)
+            try Self.writeAliases(db, result.aliases)
+            try Self.writeSuggestions(db, result, job: job)
+            for earlier in remainder.earlierRuns {
+                try db.execute(sql: "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               arguments: StatementArguments(earlier.values))
+            }
+            let run = remainder.run
+            try db.execute(
+                sql: "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                arguments: [result.runID, run.startedAt, run.finishedAt, run.version, run.configSHA256,
+                            RunRow.json(run.inputs, value: JSONText.quoted),
+                            RunRow.json(run.counts) { String($0) }])
+            try Schema.createIndexes(db)
+        } then: { db in
+            try usersWritten()
+            // Outside of a transaction: SQLite attaches no database inside one.
             try db.execute(sql: "ATTACH DATABASE ? AS part", arguments: [part])
             try db.inTransaction {
-                try db.execute(sql: """
-                    INSERT INTO user_rows SELECT * FROM part.user_rows;
-                    INSERT INTO links SELECT * FROM part.links;
-                    """)
-                try Self.writeConflicts(db, result, job: job)
-                try Self.writeRejected(db, remainder.rejections)
-                try Self.writeAliases(db, result.aliases)
-                try Self.writeSuggestions(db, result, job: job)
-                for earlier in remainder.earlierRuns {
-                    try db.execute(sql: "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                   arguments: StatementArguments(earlier.values))
-                }
-                let run = remainder.run
-                try db.execute(
-                    sql: "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    arguments: [result.runID, run.startedAt, run.finishedAt, run.version, run.configSHA256,
-                                RunRow.json(run.inputs, value: JSONText.quoted),
-                                RunRow.json(run.counts) { String($0) }])
-                try Schema.createIndexes(db)
+                try db.execute(sql: "INSERT INTO user_rows SELECT * FROM part.user_rows")
                 return .commit
             }
             try db.execute(sql: "DETACH DATABASE part")

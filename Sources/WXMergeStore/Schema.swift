@@ -21,11 +21,11 @@ public enum Schema {
         "original_appid", "original_openid", "position",
     ]
 
-    /// The users' and the links' tables and their indexes: written into a part file of
-    /// their own on the thread that decided them, then copied whole into an output that
-    /// declares them the same way (SQLite's transfer of a table into an empty one of the
-    /// same shape moves rows and index entries without decoding them).
-    static let userTables = """
+    /// `user_rows` and its index: written into a part file of their own on the thread
+    /// that decided the users, then copied whole into an output that declares them the
+    /// same way (SQLite's transfer of a table into an empty one of the same shape moves
+    /// rows and index entries without decoding them).
+    static let userRows = """
         CREATE TABLE user_rows (
             user_id TEXT NOT NULL,
             user_number INTEGER PRIMARY KEY,
@@ -38,22 +38,20 @@ public enum Schema {
             phone_record INTEGER,
             email_record INTEGER
         );
-        CREATE TABLE links (
-            user_id TEXT NOT NULL,
-            rule TEXT NOT NULL,
-            key TEXT NOT NULL,
-            record_a INTEGER NOT NULL,
-            record_b INTEGER NOT NULL
-        );
         """
-    static let userIndexes = """
-        CREATE UNIQUE INDEX user_rows_user_id ON user_rows(user_id);
-        CREATE INDEX links_user_id ON links(user_id);
-        """
+    static let userRowsIndex = "CREATE UNIQUE INDEX user_rows_user_id ON user_rows(user_id)"
 
     static func create(_ db: Database, survivorship: Survivorship) throws {
-        try db.execute(sql: userTables + userIndexes)
+        try db.execute(sql: userRows)
+        try db.execute(sql: userRowsIndex)
         try db.execute(sql: """
+            CREATE TABLE links (
+                user_id TEXT NOT NULL,
+                rule TEXT NOT NULL,
+                key TEXT NOT NULL,
+                record_a INTEGER NOT NULL,
+                record_b INTEGER NOT NULL
+            );
             CREATE TABLE record_rows (
                 record_id INTEGER PRIMARY KEY,
                 appid TEXT NOT NULL,
@@ -161,6 +159,7 @@ public enum Schema {
     /// The other tables' indexes, after their bulk load, and the schema version.
     static func createIndexes(_ db: Database) throws {
         try db.execute(sql: """
+            CREATE INDEX links_user_id ON links(user_id);
             CREATE INDEX user_aliases_user_id ON user_aliases(user_id);
             """)
         try db.execute(sql: "PRAGMA user_version = \(version)")

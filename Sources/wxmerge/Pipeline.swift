@@ -112,15 +112,11 @@ struct Pipeline {
 
         do {
             // While the records go in, the other core links them, then decides the users
-            // and writes them, with the links, into a part of the database of their own.
+            // and writes them into a part of the database of their own.
             line.show("writing \(publisher.databasePath)…")
             let linking = Background { link() }
-            let writer = SQLiteWriter(job: job)
-            let path = publisher.temporaryDatabasePath
             let deciding = Background { () -> (SQLiteWriter.Remainder, RunReport) in
                 let (result, facts) = try decide(linking.value())
-                try writer.writeUsers(result, for: path)
-                Self.checkpoint("users-written")
                 var counts = ["read": read, "accepted": result.records.count, "rejected": rejections.count,
                               "accounts": result.accounts, "users": result.users.count,
                               "conflicts": result.conflicts.count]
@@ -131,12 +127,17 @@ struct Pipeline {
                 return (SQLiteWriter.Remainder(result: result, rejections: rejections, run: run, earlierRuns: earlierRuns),
                         facts)
             }
+            let writer = SQLiteWriter(job: job)
+            let path = publisher.temporaryDatabasePath
+            let writingUsers = Background {
+                try writer.writeUsers(deciding.value().0.result, for: path)
+                Self.checkpoint("users-written")
+            }
             do {
-                try writer.write(ordered, spools: spools, to: path, userNumbers: { try linking.value().userOf }) {
-                    try deciding.value().0
-                }
+                try writer.write(ordered, spools: spools, to: path, userNumbers: { try linking.value().userOf },
+                                 remainder: { try deciding.value().0 }, usersWritten: { try writingUsers.value() })
             } catch {
-                _ = try? deciding.value()  // done with its part, which `discard` removes
+                try? writingUsers.value()  // done with its part, which `discard` removes
                 throw error
             }
             let facts = try deciding.value().1
