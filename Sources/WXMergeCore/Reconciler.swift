@@ -535,11 +535,18 @@ struct LinkState {
                 keyed.append((prefix, scope, ref, Int32(index)))
             }
         }
-        keyed.sort { a, b in
+        let precedes = { (a: (prefix: UInt64, scope: Int32, text: TextRef, record: Int32),
+                          b: (prefix: UInt64, scope: Int32, text: TextRef, record: Int32)) -> Bool in
             if a.prefix != b.prefix, a.scope < 0xFFFF, b.scope < 0xFFFF { return a.prefix < b.prefix }
             if a.scope != b.scope { return a.scope < b.scope }
             let order = Reconciler.compareText(a.text, b.text, text)
             return order != 0 ? order < 0 : a.record < b.record
+        }
+        // The prefix holds the scope only while scopes are under 0xFFFF.
+        if keyed.allSatisfy({ $0.scope < 0xFFFF }) {
+            keyed.sort(byKey: { $0.prefix }, thenBy: precedes)
+        } else {
+            keyed.sort(by: precedes)
         }
         var result = KeyGroups()
         result.members = keyed.map(\.record)

@@ -1,6 +1,6 @@
 /// A byte range in a `RecordSet`'s text arena: how ids are held without one heap
 /// allocation per string.
-public struct TextRef: Sendable, Hashable {
+public struct TextRef: Sendable, Hashable, BitwiseCopyable {
     public var offset: UInt32
     public var length: UInt32
 
