@@ -129,7 +129,7 @@ struct Pipeline {
             }
             let writer = SQLiteWriter(job: job)
             let path = publisher.temporaryDatabasePath
-            let writingUsers = Background {
+            let writingUsers = Background(yielding: true) {
                 try writer.writeUsers(deciding.value().0.result, for: path)
                 Self.checkpoint("users-written")
             }
