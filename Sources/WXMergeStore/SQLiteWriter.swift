@@ -8,9 +8,10 @@ import Glibc
 /// Writes a reconciliation into a new SQLite file (SPEC §4.1).
 ///
 /// The file is a temporary one that nobody reads until it is complete and renamed, so
-/// it is written without a journal or fsyncs, in one transaction, with indexes built
-/// after the load (see PERF-NOTES). The two big tables are written through raw
-/// prepared statements: GRDB's argument arrays cost more than the insert itself.
+/// it is written without a journal or fsyncs, in large transactions, with indexes built
+/// after the load (see PERF-NOTES). The big tables are written through raw prepared
+/// statements: GRDB's argument arrays cost more than the insert itself. `user_rows` can
+/// be written into a part file on another thread and is then copied in whole.
 public struct SQLiteWriter: Sendable {
     public let job: Job
 

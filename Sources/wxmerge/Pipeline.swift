@@ -111,8 +111,9 @@ struct Pipeline {
         }
 
         do {
-            // While the records go in, the other core links them, then decides the users
-            // and writes them into a part of the database of their own.
+            // While the records go in, the other core links them and decides the users;
+            // then, at a lower priority, writes the users into a part of the database of
+            // their own while the records' indexes and the links go in.
             line.show("writing \(publisher.databasePath)…")
             let linking = Background { link() }
             let deciding = Background { () -> (SQLiteWriter.Remainder, RunReport) in
