@@ -51,8 +51,10 @@ public struct SQLiteWriter: Sendable {
 
     /// Writes `user_rows`, with its index, into a part file beside `path` (`path` +
     /// `.part`, owner-only), which `write` copies into the database whole: a caller can
-    /// write it on the thread that decided the users while `write` writes the records and
-    /// the links on another. `write` removes the part, whether it succeeds or not.
+    /// write it on another thread while `write` builds the records' indexes and writes the
+    /// links. `write` removes the part when it returns, whether it succeeded or not; a
+    /// part finished after a failed `write` returned is removed by
+    /// `OutputPublisher.discard()`.
     public func writeUsers(_ result: Reconciliation, for path: String) throws {
         try Self.withNewDatabase(at: Self.partPath(for: path)) { db in
             try db.execute(sql: Schema.userRows)
