@@ -21,9 +21,10 @@ public enum Schema {
         "original_appid", "original_openid", "position",
     ]
 
-    /// `user_rows` and its index: written into a part file of their own on a thread of
-    /// their own, then copied whole into an output that declares them the same way (SQLite's transfer of a table into an empty one of the same shape moves
-    /// rows and index entries without decoding them).
+    /// `user_rows` and its index are written into a part file on a thread of their own
+    /// (the index after the load), then copied whole into an output that declares both
+    /// the same way, empty: SQLite's transfer of a table into an empty one of the same
+    /// shape moves rows and index entries without decoding them.
     static let userRows = """
         CREATE TABLE user_rows (
             user_id TEXT NOT NULL,
