@@ -51,6 +51,10 @@ import WXMergeCore
         ("2020-01-02T03:04:05.123-0130", "2020-01-02T04:34:05Z"),
         ("2020-02-29", "2020-02-29T00:00:00Z"),
         ("1577934245", "2020-01-02T03:04:05Z"),
+        ("1969-12-31T23:59:59Z", "1969-12-31T23:59:59Z"),
+        ("1900-03-01T00:00:00Z", "1900-03-01T00:00:00Z"),
+        ("0001-01-01T00:00:00Z", "0001-01-01T00:00:00Z"),
+        ("9999-12-31T23:59:59Z", "9999-12-31T23:59:59Z"),
     ])
     func timesAreWrittenInUTC(_ written: String, _ expected: String) throws {
         #expect(Normalization.formatTime(try #require(time(written))) == expected)
