@@ -528,15 +528,15 @@ struct LinkState {
     private static func keyGroups(_ records: [Record], text: UnsafeBufferPointer<UInt8>,
                                   key: (Record) -> (Int32, TextRef)?) -> KeyGroups {
         // Sort by (scope, first 6 bytes) packed in one number, then the whole text.
-        var keyed: [(prefix: UInt64, scope: Int32, text: TextRef, record: Int32)] = []
+        typealias Keyed = (prefix: UInt64, scope: Int32, text: TextRef, record: Int32)
+        var keyed: [Keyed] = []
         for (index, record) in records.enumerated() {
             if let (scope, ref) = key(record) {
                 let prefix = UInt64(UInt16(clamping: scope)) << 48 | Reconciler.textPrefix(ref, text, bytes: 6)
                 keyed.append((prefix, scope, ref, Int32(index)))
             }
         }
-        let precedes = { (a: (prefix: UInt64, scope: Int32, text: TextRef, record: Int32),
-                          b: (prefix: UInt64, scope: Int32, text: TextRef, record: Int32)) -> Bool in
+        let precedes = { (a: Keyed, b: Keyed) -> Bool in
             if a.prefix != b.prefix, a.scope < 0xFFFF, b.scope < 0xFFFF { return a.prefix < b.prefix }
             if a.scope != b.scope { return a.scope < b.scope }
             let order = Reconciler.compareText(a.text, b.text, text)

@@ -59,7 +59,7 @@ public struct SQLiteWriter: Sendable {
         try Self.withNewDatabase(at: Self.partPath(for: path)) { db in
             try db.execute(sql: Schema.userRows)
             try Self.writeUserRows(db, result)
-            try db.execute(sql: "PRAGMA cache_size = -2000; PRAGMA threads = 2")
+            try db.execute(sql: Self.indexBuildSettings)
             try db.execute(sql: Schema.userRowsIndex)
         }
     }
@@ -83,8 +83,7 @@ public struct SQLiteWriter: Sendable {
             try Schema.create(db, survivorship: job.survivorship)
             try Self.writeRecords(db, ordered, job: job, spools: spools)
             try Self.writeRecordUsers(db, try userNumbers())
-            // Index builds sort with a second thread, in sorted runs of the cache's size.
-            try db.execute(sql: "PRAGMA cache_size = -2000; PRAGMA threads = 2")
+            try db.execute(sql: Self.indexBuildSettings)
             try Schema.createRecordIndexes(db)
             let remainder = try remainder()
             let result = remainder.result
@@ -115,6 +114,10 @@ public struct SQLiteWriter: Sendable {
             try db.execute(sql: "DETACH DATABASE part")
         }
     }
+
+    /// Set before the indexes are built after a bulk load: the builds sort with a second
+    /// thread, in sorted runs of the cache's size.
+    private static let indexBuildSettings = "PRAGMA cache_size = -2000; PRAGMA threads = 2"
 
     /// Creates the database at `path` (owner-only; it must not exist), runs `load` in one
     /// transaction, then `then` outside of any, and closes it. The file is a temporary one
