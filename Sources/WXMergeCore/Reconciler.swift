@@ -502,6 +502,7 @@ struct LinkState {
     private static func openidRuns(_ records: [Record], text: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
         guard !records.isEmpty else { return [] }
         var runs: [Range<Int>] = []
+        runs.reserveCapacity(records.count)
         var start = 0
         for index in 1...records.count where index == records.count
             || records[index].app != records[start].app
@@ -529,7 +530,10 @@ struct LinkState {
                                   key: (Record) -> (Int32, TextRef)?) -> KeyGroups {
         // Sort by (scope, first 6 bytes) packed in one number, then the whole text.
         typealias Keyed = (prefix: UInt64, scope: Int32, text: TextRef, record: Int32)
+        // Room for every record up front: grown by doubling, the array would touch about
+        // twice its final size in fresh pages, and fresh pages are not free.
         var keyed: [Keyed] = []
+        keyed.reserveCapacity(records.count)
         for (index, record) in records.enumerated() {
             if let (scope, ref) = key(record) {
                 let prefix = UInt64(UInt16(clamping: scope)) << 48 | Reconciler.textPrefix(ref, text, bytes: 6)
@@ -550,6 +554,7 @@ struct LinkState {
         }
         var result = KeyGroups()
         result.members = keyed.map(\.record)
+        result.starts.reserveCapacity(keyed.count)
         for index in keyed.indices where index == 0
             || keyed[index].scope != keyed[index - 1].scope
             || keyed[index].prefix != keyed[index - 1].prefix
