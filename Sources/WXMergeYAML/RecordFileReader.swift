@@ -3,16 +3,43 @@ public import WXMergeCore
 import Glibc
 #endif
 
-/// What one record file held.
+/// What one record file held besides its records, which go into a `RecordBuffer`.
 public struct FileRecords: Sendable {
-    /// Records with `file` set to the file's index; `source` indexes `sources`.
-    public var records: [Record] = []
-    public var arena: [UInt8] = []
-    public var sources: [String] = []
     public var rejections: [Rejection] = []
     public var warnings: [String: WarningTally] = [:]
     public var read = 0
     public var bytes = 0
+}
+
+/// The records of every file one reader thread reads, in one set of arrays: a file's
+/// records go in where the last file's ended. Per-file arrays merged afterwards would
+/// write every record, and touch fresh pages for it, twice.
+final class RecordBuffer {
+    /// Records with `file` set to their file's index; `source` indexes `sources`.
+    var records: [Record] = []
+    var arena: [UInt8] = []
+    /// Sources in the order first seen.
+    var sources: [String] = []
+    private var sourceIndex: [String: Int32] = [:]
+    /// Marks of a document's records, to reject one once the defaults are known;
+    /// reused from document to document and from file to file.
+    var spans: [(start: Mark, end: Mark)] = []
+
+    /// Room for records of typical exports (300 bytes of YAML or more a record) from up
+    /// to `bytes` of input, so the arrays do not grow by copying; smaller records grow
+    /// them as usual. Pages reserved but never written cost no memory.
+    init(reservingFor bytes: Int) {
+        records.reserveCapacity(bytes / 200)
+        arena.reserveCapacity(bytes / 3)
+    }
+
+    func sourceID(_ name: String) -> Int32 {
+        if let index = sourceIndex[name] { return index }
+        let index = Int32(sources.count)
+        sources.append(name)
+        sourceIndex[name] = index
+        return index
+    }
 }
 
 /// Streams one record file (SPEC §2.2) through libyaml, event by event: checks its
@@ -83,12 +110,9 @@ final class RecordFileReader {
     private let progress: ReadProgress?
     private let appByID: [[UInt8]: Int32]
     private let platformByID: [[UInt8]: Int32]
+    private let buffer: RecordBuffer
     private var result = FileRecords()
     private var document = Document()
-    /// Marks of the document's records, to reject one once the defaults are known;
-    /// reused from document to document.
-    private var spans: [(start: Mark, end: Mark)] = []
-    private var sourceIndex: [String: Int32] = [:]
 
     // Scratch for the record being read, reused from record to record.
     private var values: [[UInt8]] = Array(repeating: [], count: Field.allCases.count)
@@ -98,19 +122,15 @@ final class RecordFileReader {
     private var written: UInt32 = 0
     private var attributes = AttributeMembers()
 
-    init(job: Job, path: String, displayPath: String, fileIndex: Int32, spool: PayloadSpool,
-         progress: ReadProgress?) throws {
+    init(job: Job, path: String, displayPath: String, fileIndex: Int32, buffer: RecordBuffer,
+         spool: PayloadSpool, progress: ReadProgress?) throws {
         self.job = job
+        self.buffer = buffer
         self.fileIndex = fileIndex
         self.spool = spool
         self.progress = progress
         reader = try YAMLEventReader(path: path, displayPath: displayPath, progress: progress)
-        // Room for the records of a typical export (300 bytes of YAML or more a record),
-        // so the arrays do not grow by copying; a file of smaller records grows them as
-        // usual. Pages reserved but never written cost no memory.
-        result.records.reserveCapacity(reader.fileSize / 200)
-        spans.reserveCapacity(reader.fileSize / 200)
-        result.arena.reserveCapacity(reader.fileSize / 3)
+        buffer.spans.reserveCapacity(reader.fileSize / 200)
         let name = displayPath.split(separator: "/").last.map(String.init) ?? displayPath
         stem = name.firstIndex(of: ".").map { String(name[..<$0]) } ?? name
         var apps: [[UInt8]: Int32] = [:]
@@ -155,8 +175,8 @@ final class RecordFileReader {
     // MARK: Documents
 
     private func readDocument() throws {
-        document = Document(firstRecord: result.records.count)
-        spans.removeAll(keepingCapacity: true)
+        document = Document(firstRecord: buffer.records.count)
+        buffer.spans.removeAll(keepingCapacity: true)
         try reader.next()
         switch reader.kind {
         case .sequenceStart:
@@ -221,17 +241,17 @@ final class RecordFileReader {
     /// usable appid or platform.
     private func resolveDocument() throws {
         let first = document.firstRecord
-        guard first < result.records.count else { return }
+        guard first < buffer.records.count else { return }
         let defaultApp: Int32? = document.appid.flatMap { appByID[$0.value] }
         let defaultAppReason: String? = document.appid.map {
             App.isWellFormedAppID($0.value) ? RecordMessage.unlistedAppID : RecordMessage.malformedAppID
         }
         let defaultPlatform: Int32? = document.platform.flatMap { platformByID[$0] }
-        let source = sourceID(document.source ?? stem)
+        let source = buffer.sourceID(document.source ?? stem)
         var kept = first
-        for index in first..<result.records.count {
-            var record = result.records[index]
-            let span = spans[index - first]
+        for index in first..<buffer.records.count {
+            var record = buffer.records[index]
+            let span = buffer.spans[index - first]
             var reason: String?
             if record.app == Self.pending {
                 if let defaultApp {
@@ -255,18 +275,10 @@ final class RecordFileReader {
             if record.platform < 0, !record.unionid.isMissing {
                 warn(RecordMessage.unionidWithoutPlatform, at: span.start)
             }
-            result.records[kept] = record
+            buffer.records[kept] = record
             kept += 1
         }
-        result.records.removeSubrange(kept...)
-    }
-
-    private func sourceID(_ name: String) -> Int32 {
-        if let index = sourceIndex[name] { return index }
-        let index = Int32(result.sources.count)
-        result.sources.append(name)
-        sourceIndex[name] = index
-        return index
+        buffer.records.removeSubrange(kept...)
     }
 
     // MARK: Records
@@ -408,8 +420,8 @@ final class RecordFileReader {
     private func accept(start: Mark, end: Mark) throws {
         let location = start
         func store(_ bytes: [UInt8]) -> TextRef {
-            let offset = UInt32(result.arena.count)
-            result.arena.append(contentsOf: bytes)
+            let offset = UInt32(buffer.arena.count)
+            buffer.arena.append(contentsOf: bytes)
             return TextRef(offset: offset, length: UInt32(bytes.count))
         }
         func ref(_ field: Field) -> TextRef {
@@ -480,7 +492,7 @@ final class RecordFileReader {
         let platform: Int32 = value(.platform).flatMap { platformByID[$0] } ?? Self.pending
         var source = Self.pending
         if let name = value(.source), !name.withUnsafeBufferPointer({ Normalization.isMissingID($0) }) {
-            source = sourceID(String(decoding: name, as: UTF8.self))
+            source = buffer.sourceID(String(decoding: name, as: UTF8.self))
         }
         var record = Record(
             app: app, platform: platform, source: source,
@@ -490,8 +502,8 @@ final class RecordFileReader {
             fields: fields, payload: payload)
         record.phoneKey = phoneKey
         record.emailKey = emailKey
-        result.records.append(record)
-        spans.append((start, end))
+        buffer.records.append(record)
+        buffer.spans.append((start, end))
     }
 
     /// Reads the `attributes` mapping's members into `attributes`.

@@ -41,23 +41,27 @@ public struct RecordReader {
         let next = Atomic<Int>(0)
         let merged = Mutex(MergedFiles(files: files))
         let failures = Mutex<[Int: RunFailure]>([:])
+        // Room for all of the input in each: a thread may read every file.
+        let totalBytes = files.reduce(0) { $0 + $1.size }
+        nonisolated(unsafe) let buffers = (0..<workers).map { _ in RecordBuffer(reservingFor: totalBytes) }
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             while true {
                 let slot = next.add(1, ordering: .relaxed).oldValue
-                guard slot < schedule.count else { return }
+                guard slot < schedule.count else {
+                    buffers[worker].spans = []
+                    return
+                }
                 let index = schedule[slot]
                 let failure: RunFailure
                 do {
                     let reader = try RecordFileReader(
                         job: job, path: files[index].path, displayPath: files[index].displayPath,
-                        fileIndex: Int32(index), spool: spools[worker], progress: progress)
+                        fileIndex: Int32(index), buffer: buffers[worker], spool: spools[worker], progress: progress)
                     var part = try reader.read()
                     if !part.rejections.isEmpty {
                         RawText.fill(&part.rejections, from: files[index].path)
                     }
-                    // Merged as soon as it is read, while the other threads read on; the
-                    // part's memory goes when this iteration ends.
-                    merged.withLock { $0.add(part, file: index) }
+                    merged.withLock { $0.add(part) }
                     continue
                 } catch let error as RunFailure {
                     failure = error
@@ -72,51 +76,24 @@ public struct RecordReader {
         if let (_, failure) = failures.withLock({ $0.min { $0.key < $1.key } }) {
             throw failure
         }
-        return (merged.withLock { $0.finish() }, spools)
+        return (merged.withLock { $0.finish(buffers) }, spools)
     }
 }
 
-/// The record files' contents merged into one `ReadResult` as each file is read, in
-/// whatever order the files finish. Nothing depends on that order: the records are put
-/// in canonical order later (their file and position break every tie), sources are
-/// numbered in byte order at the end, and rejections and warnings are sorted.
+/// The record files' contents merged into one `ReadResult`: each file's rejections
+/// and warnings as it is read, the threads' records at the end. Nothing depends on which
+/// thread read which file, or in what order: the records are put in canonical order
+/// later (their file and position break every tie), sources are numbered in byte order
+/// at the end, and rejections and warnings are sorted.
 private struct MergedFiles: ~Copyable {
     private var result = ReadResult()
-    /// Sources in the order first seen, until `finish()`.
-    private var sources: [String] = []
-    private var sourceIndex: [String: Int32] = [:]
     private var warnings: [String: WarningTally] = [:]
 
     init(files: [InputFile]) {
         result.records.files = files.map(\.displayPath)
-        // Room as RecordFileReader reserves it for a file: pages never written cost no memory.
-        let bytes = files.reduce(0) { $0 + $1.size }
-        result.records.records.reserveCapacity(bytes / 200)
-        result.records.arena.reserveCapacity(bytes / 3)
     }
 
-    mutating func add(_ part: FileRecords, file: Int) {
-        let base = UInt32(result.records.arena.count)
-        result.records.arena.append(contentsOf: part.arena)
-        let sourceIDs = part.sources.map { name in
-            if let id = sourceIndex[name] { return id }
-            let id = Int32(sources.count)
-            sources.append(name)
-            sourceIndex[name] = id
-            return id
-        }
-        func rebase(_ ref: TextRef) -> TextRef {
-            ref.isMissing ? ref : TextRef(offset: ref.offset + base, length: ref.length)
-        }
-        for var record in part.records {
-            record.source = sourceIDs[Int(record.source)]
-            record.openid = rebase(record.openid)
-            record.unionid = rebase(record.unionid)
-            record.legacyID = rebase(record.legacyID)
-            record.phoneKey = rebase(record.phoneKey)
-            record.emailKey = rebase(record.emailKey)
-            result.records.records.append(record)
-        }
+    mutating func add(_ part: FileRecords) {
         result.rejections += part.rejections
         for (message, tally) in part.warnings {
             if let seen = warnings[message] {
@@ -130,8 +107,45 @@ private struct MergedFiles: ~Copyable {
         result.bytes += part.bytes
     }
 
-    /// The merged result, moved out.
-    mutating func finish() -> ReadResult {
+    /// The merged result, moved out. The fullest buffer's arrays are kept as they are
+    /// (they have room for all of the input); the others' records are appended to them.
+    mutating func finish(_ buffers: [RecordBuffer]) -> ReadResult {
+        let buffers = buffers.sorted { $0.records.count > $1.records.count }
+        var sources: [String] = []
+        var sourceIndex: [String: Int32] = [:]
+        if let first = buffers.first {
+            swap(&result.records.records, &first.records)
+            swap(&result.records.arena, &first.arena)
+            sources = first.sources
+            for (id, name) in sources.enumerated() { sourceIndex[name] = Int32(id) }
+        }
+        for buffer in buffers.dropFirst() {
+            // Each array is let go as soon as it is copied: the end of the read is the
+            // run's highest point of memory but for the write.
+            let base = UInt32(result.records.arena.count)
+            result.records.arena.append(contentsOf: buffer.arena)
+            buffer.arena = []
+            let sourceIDs = buffer.sources.map { name in
+                if let id = sourceIndex[name] { return id }
+                let id = Int32(sources.count)
+                sources.append(name)
+                sourceIndex[name] = id
+                return id
+            }
+            func rebase(_ ref: TextRef) -> TextRef {
+                ref.isMissing ? ref : TextRef(offset: ref.offset + base, length: ref.length)
+            }
+            for var record in buffer.records {
+                record.source = sourceIDs[Int(record.source)]
+                record.openid = rebase(record.openid)
+                record.unionid = rebase(record.unionid)
+                record.legacyID = rebase(record.legacyID)
+                record.phoneKey = rebase(record.phoneKey)
+                record.emailKey = rebase(record.emailKey)
+                result.records.records.append(record)
+            }
+            buffer.records = []
+        }
         let order = sources.indices.sorted { sources[$0].precedesInByteOrder(sources[$1]) }
         if order != Array(sources.indices) {
             var rank = [Int32](repeating: 0, count: sources.count)

@@ -20,6 +20,37 @@ import WXMergeYAML
         #expect(records.text(records.records[0].legacyID) == "10023")
     }
 
+    /// Each reader thread keeps the records of the files it reads in arrays of its own;
+    /// they are joined at the end. What a record says must not depend on which thread
+    /// read it, nor on how many there were.
+    @Test func theRecordsAreTheSameWhateverTheNumberOfReaderThreads() throws {
+        var exports: [String: String] = [:]
+        for file in 0..<5 {
+            let records = (0..<(file + 1) * 3).map { index in
+                "  - openid: o\(file)-\(index)\n    unionid: u\(index)\n    phone: '1380013800\(index % 10)'\n"
+                    + (index % 2 == 0 ? "    source: s\(4 - file)\n" : "")
+            }
+            exports["f\(file).yaml"] = "appid: wx000000000000000\(file % 3 + 1)\nrecords:\n" + records.joined()
+        }
+        func described(_ result: ReadResult) -> [String] {
+            let set = result.records
+            return set.records.map { record in
+                [set.files[Int(record.file)], "\(record.ordinal)", set.sources[Int(record.source)],
+                 set.text(record.openid) ?? "-", set.text(record.unionid) ?? "-", set.text(record.phoneKey) ?? "-"]
+                    .joined(separator: " ")
+            }.sorted()
+        }
+        let workspace = Workspace()
+        let one = try workspace.read(exports, workers: 1)
+        #expect(one.records.records.count == 45)
+        #expect(one.records.sources == ["f0", "f1", "f2", "f3", "f4", "s0", "s1", "s2", "s3", "s4"])
+        for workers in [2, 3] {
+            let many = try workspace.read(exports, workers: workers)
+            #expect(many.records.sources == one.records.sources)
+            #expect(described(many) == described(one))
+        }
+    }
+
     @Test func aBareSequenceTakesTheFileStemAsSource() throws {
         let result = try Workspace().read(["legacy-oa.yaml": "- openid: o1\n  appid: wx0000000000000003\n"])
         #expect(result.records.sources == ["legacy-oa"])

@@ -80,14 +80,14 @@ final class Workspace {
     }
 
     /// Reads every export with the standard job.
-    func read(_ exports: [String: String]) throws -> ReadResult {
-        try readWithPayloads(exports).0
+    func read(_ exports: [String: String], workers: Int? = nil) throws -> ReadResult {
+        try readWithPayloads(exports, workers: workers).0
     }
 
-    func readWithPayloads(_ exports: [String: String]) throws -> (ReadResult, [PayloadSpool]) {
+    func readWithPayloads(_ exports: [String: String], workers: Int? = nil) throws -> (ReadResult, [PayloadSpool]) {
         for (name, text) in exports { write("exports/" + name, text) }
         let job = try job()
-        return try RecordReader(job: job, files: try InputFile.resolve(job)).read(spoolFolder: folder)
+        return try RecordReader(job: job, files: try InputFile.resolve(job), workers: workers).read(spoolFolder: folder)
     }
 
     /// A payload field of a record as text.
