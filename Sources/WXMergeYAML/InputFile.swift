@@ -32,10 +32,10 @@ public struct InputFile: Sendable, Equatable {
                   modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
     }
 
-    /// The SHA-256 of the file's bytes, for `runs` (the job file and the openid maps;
-    /// record files are hashed as they are parsed). A file whose size or modification
-    /// time is no longer what the run found is an error (exit 66), as what was read may
-    /// not be what is hashed.
+    /// The SHA-256 of the file's bytes, for `runs.inputs`. It is worked out apart from
+    /// parsing, on a core that parsing leaves idle; a file whose size or modification
+    /// time is no longer what the run found is an error (exit 66), as what was parsed
+    /// may not be what is hashed.
     public func sha256() throws -> String {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {

@@ -9,8 +9,6 @@ public struct FileRecords: Sendable {
     public var warnings: [String: WarningTally] = [:]
     public var read = 0
     public var bytes = 0
-    /// The SHA-256 of the file's bytes as parsed, when asked for.
-    public var sha256: String?
 }
 
 /// The records of every file one reader thread reads, in one set of arrays: a file's
@@ -125,13 +123,13 @@ final class RecordFileReader {
     private var attributes = AttributeMembers()
 
     init(job: Job, path: String, displayPath: String, fileIndex: Int32, buffer: RecordBuffer,
-         spool: PayloadSpool, progress: ReadProgress?, hashing: Bool) throws {
+         spool: PayloadSpool, progress: ReadProgress?) throws {
         self.job = job
         self.buffer = buffer
         self.fileIndex = fileIndex
         self.spool = spool
         self.progress = progress
-        reader = try YAMLEventReader(path: path, displayPath: displayPath, progress: progress, hashing: hashing)
+        reader = try YAMLEventReader(path: path, displayPath: displayPath, progress: progress)
         buffer.spans.reserveCapacity(reader.fileSize / 200)
         let name = displayPath.split(separator: "/").last.map(String.init) ?? displayPath
         stem = name.firstIndex(of: ".").map { String(name[..<$0]) } ?? name
@@ -160,7 +158,6 @@ final class RecordFileReader {
                         first: tally.first.location(in: reader.displayPath))
                 }
                 result.bytes = reader.bytesRead
-                result.sha256 = reader.sha256()
                 progress?.add(records: result.read % 4096)
                 progress?.fileDone()
                 return result

@@ -15,8 +15,6 @@ public struct ReadResult: Sendable {
     public var warnings: [WarningTally] = []
     public var read = 0
     public var bytes = 0
-    /// The SHA-256 of each file's bytes as parsed, by display path, when asked for.
-    public var sha256: [String: String] = [:]
 }
 
 /// Reads a job's record files, in parallel across files (one parser per file, one
@@ -34,12 +32,8 @@ public struct RecordReader {
         self.workers = max(1, min(workers ?? ProcessInfo.processInfo.activeProcessorCount, files.count))
     }
 
-    /// - Parameters:
-    ///   - spoolFolder: where the payload spools go (unlinked on creation).
-    ///   - hashing: work out each file's SHA-256 from the bytes parsed, for `runs.inputs`:
-    ///     the files are read once, and what is hashed is what was parsed.
-    public func read(spoolFolder: String, progress: ReadProgress? = nil,
-                     hashing: Bool = false) throws -> (ReadResult, [PayloadSpool]) {
+    /// - Parameter spoolFolder: where the payload spools go (unlinked on creation).
+    public func read(spoolFolder: String, progress: ReadProgress? = nil) throws -> (ReadResult, [PayloadSpool]) {
         let spools = try (0..<workers).map { try PayloadSpool(index: UInt16($0), folder: spoolFolder) }
         let job = self.job
         let files = self.files
@@ -62,13 +56,12 @@ public struct RecordReader {
                 do {
                     let reader = try RecordFileReader(
                         job: job, path: files[index].path, displayPath: files[index].displayPath,
-                        fileIndex: Int32(index), buffer: buffers[worker], spool: spools[worker], progress: progress,
-                        hashing: hashing)
+                        fileIndex: Int32(index), buffer: buffers[worker], spool: spools[worker], progress: progress)
                     var part = try reader.read()
                     if !part.rejections.isEmpty {
                         RawText.fill(&part.rejections, from: files[index].path)
                     }
-                    merged.withLock { $0.add(part, file: files[index]) }
+                    merged.withLock { $0.add(part) }
                     continue
                 } catch let error as RunFailure {
                     failure = error
@@ -100,7 +93,7 @@ private struct MergedFiles: ~Copyable {
         result.records.files = files.map(\.displayPath)
     }
 
-    mutating func add(_ part: FileRecords, file: InputFile) {
+    mutating func add(_ part: FileRecords) {
         result.rejections += part.rejections
         for (message, tally) in part.warnings {
             if let seen = warnings[message] {
@@ -112,7 +105,6 @@ private struct MergedFiles: ~Copyable {
         }
         result.read += part.read
         result.bytes += part.bytes
-        if let sha256 = part.sha256 { result.sha256[file.displayPath] = sha256 }
     }
 
     /// The merged result, moved out. The fullest buffer's arrays are kept as they are

@@ -35,7 +35,7 @@ enum EventKind: Equatable {
 ///
 /// Owns the parser struct on the heap (libyaml keeps pointers into it, so it must not
 /// move) and the file descriptor, and feeds libyaml through a read handler that also
-/// counts the bytes for progress and, when asked, hashes them. After `next()`, `start`, `end` and,
+/// counts the bytes for progress. After `next()`, `start`, `end` and,
 /// for a scalar, `scalar` and `isPlainScalar` describe the event; the event is kept
 /// until the next call, so the scalar's bytes are read where libyaml put them.
 final class YAMLEventReader {
@@ -46,8 +46,6 @@ final class YAMLEventReader {
     private var readFailure: Int32 = 0
     private let progress: ReadProgress?
     private(set) var bytesRead = 0
-    /// The SHA-256 of the bytes read so far, when asked for.
-    private var hash: ContentHash?
     /// The file's size when it was opened.
     let fileSize: Int
 
@@ -60,11 +58,9 @@ final class YAMLEventReader {
     private(set) var isPlainScalar = false
 
     /// Opens `path`; a missing, unreadable or non-regular file is exit 66.
-    /// - Parameter hashing: work out the SHA-256 of the bytes parsed (`sha256()`).
-    init(path: String, displayPath: String, progress: ReadProgress? = nil, hashing: Bool = false) throws {
+    init(path: String, displayPath: String, progress: ReadProgress? = nil) throws {
         self.displayPath = displayPath
         self.progress = progress
-        hash = hashing ? ContentHash() : nil
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         var info = stat()
         guard fd >= 0, fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
@@ -106,16 +102,9 @@ final class YAMLEventReader {
             if n > 0 {
                 bytesRead += n
                 progress?.add(bytes: n)
-                hash?.update(UnsafeRawBufferPointer(start: buffer, count: n))
             }
             return 1
         }
-    }
-
-    /// The SHA-256 of the bytes read, as lowercase hex: the whole file's once the
-    /// stream's end has been reached (nil unless hashing was asked for).
-    func sha256() -> String? {
-        hash?.finalize()
     }
 
     /// Moves to the next event.

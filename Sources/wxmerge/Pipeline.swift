@@ -51,8 +51,7 @@ struct Pipeline {
         var input: ReadResult
         let spools: [PayloadSpool]
         do {
-            (input, spools) = try RecordReader(job: job, files: files)
-                .read(spoolFolder: spoolFolder, progress: progress, hashing: writes)
+            (input, spools) = try RecordReader(job: job, files: files).read(spoolFolder: spoolFolder, progress: progress)
             line.finish()
             timings.end("parse")
             Self.checkpoint("parsed")
@@ -60,11 +59,10 @@ struct Pipeline {
             line.finish()
             throw error
         }
-        // The inputs' fingerprints for `runs`: the record files' were worked out as they
-        // were parsed; the job file's and the openid maps' while the cores have room.
-        let hashing = writes ? Background(yielding: true) { [mapFiles, recordHashes = input.sha256] in
+        // The inputs' fingerprints for `runs`, worked out while the cores have room.
+        let hashing = writes ? Background(yielding: true) { [files, mapFiles] in
             (config: try jobFile.sha256(),
-             inputs: try recordHashes.merging(mapFiles.map { ($0.displayPath, try $0.sha256()) }) { first, _ in first })
+             inputs: try Dictionary((files + mapFiles).map { ($0.displayPath, try $0.sha256()) }) { first, _ in first })
         } : nil
         let earlier = try earlierReading.value()
         for warning in input.warnings {
