@@ -41,9 +41,13 @@ public struct RecordReader {
         let next = Atomic<Int>(0)
         let merged = Mutex(MergedFiles(files: files))
         let failures = Mutex<[Int: RunFailure]>([:])
-        // Room for all of the input in each: a thread may read every file.
+        // Room in each for what a thread can be expected to read when it takes the next
+        // file only once it is idle: its share, and a largest file more (all of the
+        // input at most). The joined arrays have room for the whole input: a thread that
+        // read more than that grows its arrays by copying, as arrays do.
         let totalBytes = files.reduce(0) { $0 + $1.size }
-        nonisolated(unsafe) let buffers = (0..<workers).map { _ in RecordBuffer(reservingFor: totalBytes) }
+        let share = min(totalBytes, totalBytes / workers + (files.map(\.size).max() ?? 0))
+        nonisolated(unsafe) let buffers = (0..<workers).map { _ in RecordBuffer(reservingFor: share) }
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             while true {
                 let slot = next.add(1, ordering: .relaxed).oldValue
@@ -107,15 +111,18 @@ private struct MergedFiles: ~Copyable {
         result.bytes += part.bytes
     }
 
-    /// The merged result, moved out. The fullest buffer's arrays are kept as they are
-    /// (they have room for all of the input); the others' records are appended to them.
+    /// The merged result, moved out. The fullest buffer's arrays are kept (they have
+    /// room for the others' as a rule); the others' records are appended to them.
     mutating func finish(_ buffers: [RecordBuffer]) -> ReadResult {
         let buffers = buffers.sorted { $0.records.count > $1.records.count }
         var sources: [String] = []
         var sourceIndex: [String: Int32] = [:]
+        let (records, bytes) = buffers.reduce((0, 0)) { ($0.0 + $1.records.count, $0.1 + $1.arena.count) }
         if let first = buffers.first {
             swap(&result.records.records, &first.records)
             swap(&result.records.arena, &first.arena)
+            result.records.records.reserveCapacity(records)
+            result.records.arena.reserveCapacity(bytes)
             sources = first.sources
             for (id, name) in sources.enumerated() { sourceIndex[name] = Int32(id) }
         }
