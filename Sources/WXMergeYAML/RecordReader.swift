@@ -115,30 +115,20 @@ private struct MergedFiles: ~Copyable {
     /// room for the others' as a rule); the others' records are appended to them.
     mutating func finish(_ buffers: [RecordBuffer]) -> ReadResult {
         let buffers = buffers.sorted { $0.records.count > $1.records.count }
-        var sources: [String] = []
-        var sourceIndex: [String: Int32] = [:]
         let (records, bytes) = buffers.reduce((0, 0)) { ($0.0 + $1.records.count, $0.1 + $1.arena.count) }
-        if let first = buffers.first {
-            swap(&result.records.records, &first.records)
-            swap(&result.records.arena, &first.arena)
-            result.records.records.reserveCapacity(records)
-            result.records.arena.reserveCapacity(bytes)
-            sources = first.sources
-            for (id, name) in sources.enumerated() { sourceIndex[name] = Int32(id) }
-        }
+        // The fullest buffer's sources number the others' too.
+        let first = buffers[0]
+        swap(&result.records.records, &first.records)
+        swap(&result.records.arena, &first.arena)
+        result.records.records.reserveCapacity(records)
+        result.records.arena.reserveCapacity(bytes)
         for buffer in buffers.dropFirst() {
             // Each array is let go as soon as it is copied: the end of the read is the
             // run's highest point of memory but for the write.
             let base = UInt32(result.records.arena.count)
             result.records.arena.append(contentsOf: buffer.arena)
             buffer.arena = []
-            let sourceIDs = buffer.sources.map { name in
-                if let id = sourceIndex[name] { return id }
-                let id = Int32(sources.count)
-                sources.append(name)
-                sourceIndex[name] = id
-                return id
-            }
+            let sourceIDs = buffer.sources.map(first.sourceID)
             func rebase(_ ref: TextRef) -> TextRef {
                 ref.isMissing ? ref : TextRef(offset: ref.offset + base, length: ref.length)
             }
@@ -153,6 +143,7 @@ private struct MergedFiles: ~Copyable {
             }
             buffer.records = []
         }
+        let sources = first.sources
         let order = sources.indices.sorted { sources[$0].precedesInByteOrder(sources[$1]) }
         if order != Array(sources.indices) {
             var rank = [Int32](repeating: 0, count: sources.count)
