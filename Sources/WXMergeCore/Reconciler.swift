@@ -230,9 +230,10 @@ public struct Reconciler: Sendable {
                 if a.file != b.file { return a.file < b.file }
                 return a.ordinal < b.ordinal
             }
-            // The prefix holds the app's rank only while there are at most 256 apps.
+            // The prefix holds the app's rank only while there are at most 256 apps. Both
+            // cores are free here: the parse is over, linking not yet begun.
             if appRank.count <= 256 {
-                keyed.sort(byKey: { $0.prefix }, thenBy: precedes)
+                keyed.sort(byKey: { $0.prefix }, thenBy: precedes, onTwoThreads: true)
             } else {
                 keyed.sort(by: precedes)
             }

@@ -48,6 +48,10 @@ struct Pipeline {
         let progress = ReadProgress()
         let line = ProgressLine(enabled: !options.quiet, totalBytes: files.reduce(0) { $0 + $1.size }, files: files.count,
                                 progress: progress)
+        // The fingerprints of the job file and the inputs for `runs`, worked out where
+        // the other threads leave a core free.
+        let fingerprinted = [jobFile] + files + mapFiles
+        let hashing = writes ? GapWork.start(fingerprinted.map { file in { try file.sha256() } }) : nil
         var input: ReadResult
         let spools: [PayloadSpool]
         do {
@@ -59,11 +63,6 @@ struct Pipeline {
             line.finish()
             throw error
         }
-        // The inputs' fingerprints for `runs`, worked out while the cores have room.
-        let hashing = writes ? Background(yielding: true) { [files, mapFiles] in
-            (config: try jobFile.sha256(),
-             inputs: try Dictionary((files + mapFiles).map { ($0.displayPath, try $0.sha256()) }) { first, _ in first })
-        } : nil
         let earlier = try earlierReading.value()
         for warning in input.warnings {
             Console.error(.init(.warning, at: warning.first, warning.message + Self.times(warning.count)))
@@ -122,9 +121,10 @@ struct Pipeline {
                               "accounts": result.accounts, "users": result.users.count,
                               "conflicts": result.conflicts.count]
                 for (rule, links) in facts.linksByRule { counts["links_" + rule] = links }
-                let hashes = try hashing!.value()
+                let hashes = try hashing!.values()
+                let inputs = Dictionary(zip(fingerprinted.dropFirst().map(\.displayPath), hashes.dropFirst())) { first, _ in first }
                 let run = RunRow(startedAt: facts.startedAt, finishedAt: facts.finishedAt, version: WXMerge.version,
-                                 configSHA256: hashes.config, inputs: hashes.inputs, counts: counts)
+                                 configSHA256: hashes[0], inputs: inputs, counts: counts)
                 return (SQLiteWriter.Remainder(result: result, rejections: rejections, run: run, earlierRuns: earlierRuns),
                         facts)
             }

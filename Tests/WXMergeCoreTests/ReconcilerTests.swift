@@ -143,8 +143,9 @@ import WXMergeCore
     }
 
     /// 40,000 records: many records share an openid's first bytes, so the canonical
-    /// sort's prefix ties are broken by the full comparison.
-    @Test(arguments: [60, 40_000])
+    /// sort's prefix ties are broken by the full comparison; 70,000: enough for the sort
+    /// to take both cores, each half sorted on its own and the two merged.
+    @Test(arguments: [60, 40_000, 70_000])
     func orderOfRecordsAndFilesDoesNotChangeTheResult(records: Int) {
         var forward = Fixture()
         var backward = Fixture()
