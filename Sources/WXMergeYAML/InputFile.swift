@@ -33,9 +33,9 @@ public struct InputFile: Sendable, Equatable {
     }
 
     /// The SHA-256 of the file's bytes, for `runs.inputs`. It is worked out apart from
-    /// parsing, on a core that parsing leaves idle; a file whose size or modification
-    /// time is no longer what the run found is an error (exit 66), as what was parsed
-    /// may not be what is hashed.
+    /// parsing, where parsing leaves a core idle; a file whose size or modification time
+    /// is no longer what the run found is an error (exit 66), as what was parsed may not
+    /// be what is hashed (`checkUnchanged()` says the same once the parse is over).
     public func sha256() throws -> String {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
@@ -59,6 +59,15 @@ public struct InputFile: Sendable, Equatable {
             throw RunFailure(exitCode: RunFailure.missingInput, [.error(at: nil, RecordMessage.changedWhileRead(displayPath))])
         }
         return hash.finalize()
+    }
+
+    /// Throws exit 66 when the file's size or modification time is no longer what the
+    /// run found: after the parse, this and `sha256()` make sure the fingerprint is of
+    /// the bytes that were parsed.
+    public func checkUnchanged() throws {
+        guard InputFile.at(path, displayPath: displayPath) == self else {
+            throw RunFailure(exitCode: RunFailure.missingInput, [.error(at: nil, RecordMessage.changedWhileRead(displayPath))])
+        }
     }
 
     /// The files a job's `inputs` name: globs expanded relative to the job file's

@@ -49,7 +49,9 @@ struct Pipeline {
         let line = ProgressLine(enabled: !options.quiet, totalBytes: files.reduce(0) { $0 + $1.size }, files: files.count,
                                 progress: progress)
         // The fingerprints of the job file and the inputs for `runs`, worked out where
-        // the other threads leave a core free.
+        // the other threads leave a core free. Taken while the exports are parsed, they
+        // are of the parsed bytes only if no export changed before the parse was over:
+        // that is checked when they are used.
         let fingerprinted = [jobFile] + files + mapFiles
         let hashing = writes ? GapWork.start(fingerprinted.map { file in { try file.sha256() } }) : nil
         var input: ReadResult
@@ -122,6 +124,7 @@ struct Pipeline {
                               "conflicts": result.conflicts.count]
                 for (rule, links) in facts.linksByRule { counts["links_" + rule] = links }
                 let hashes = try hashing!.values()
+                for file in files { try file.checkUnchanged() }
                 let inputs = Dictionary(zip(fingerprinted.dropFirst().map(\.displayPath), hashes.dropFirst())) { first, _ in first }
                 let run = RunRow(startedAt: facts.startedAt, finishedAt: facts.finishedAt, version: WXMerge.version,
                                  configSHA256: hashes[0], inputs: inputs, counts: counts)
