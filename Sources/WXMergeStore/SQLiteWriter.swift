@@ -219,8 +219,8 @@ public struct SQLiteWriter: Sendable {
         try checkNumbering(db, table: "record_users", count: userOf.count)
     }
 
-    /// Users in number order, their `user_number` the table's rowid, so the table grows
-    /// by appending.
+    /// Users in number order, `user_number` the table's key, so the table grows by
+    /// appending.
     private static func writeUserRows(_ db: Database, _ result: Reconciliation) throws {
         let insert = try BatchedInsert(db, table: "user_rows", columns: 10, rows: result.users.count)
         for (index, facts) in result.users.enumerated() {
