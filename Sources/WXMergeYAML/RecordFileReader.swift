@@ -115,11 +115,9 @@ final class RecordFileReader {
     private var document = Document()
 
     // Scratch for the record being read, reused from record to record.
-    private var values: [[UInt8]] = Array(repeating: [], count: Field.allCases.count)
-    /// A bit per `Field`: the record has the field. And one per field whose scratch
-    /// array holds bytes, so starting a record clears only those.
+    private let values = FieldValues(fields: Field.allCases.count)
+    /// A bit per `Field`: the record has the field.
     private var present: UInt32 = 0
-    private var written: UInt32 = 0
     private var attributes = AttributeMembers()
 
     init(job: Job, path: String, displayPath: String, fileIndex: Int32, buffer: RecordBuffer,
@@ -293,10 +291,7 @@ final class RecordFileReader {
             return
         }
         present = 0
-        while written != 0 {
-            values[written.trailingZeroBitCount].removeAll(keepingCapacity: true)
-            written &= written - 1
-        }
+        values.removeAll()
         attributes.removeAll()
         var reason: String?
 
@@ -329,11 +324,8 @@ final class RecordFileReader {
                     }
                 } else if reader.kind == .scalar {
                     present |= field.bit
-                    written |= field.bit
-                    values[field.rawValue].append(contentsOf: reader.scalar)
-                    if reader.isNullScalar, !Self.isID(field) {
-                        values[field.rawValue].removeAll(keepingCapacity: true)
-                    }
+                    let isNull = reader.isNullScalar && !Self.isID(field)
+                    values.set(field.rawValue, isNull ? UnsafeBufferPointer(start: nil, count: 0) : reader.scalar)
                 } else {
                     reason = reason ?? RecordMessage.notAScalar(field.name)
                     try reader.skipNode()
@@ -381,36 +373,36 @@ final class RecordFileReader {
         present & field.bit != 0
     }
 
-    private func value(_ field: Field) -> [UInt8]? {
+    /// The field's bytes, valid until the next record is read.
+    private func value(_ field: Field) -> UnsafeBufferPointer<UInt8>? {
         isPresent(field) ? values[field.rawValue] : nil
     }
 
     /// The reason the record in scratch cannot be used, or nil.
     private func validate() -> String? {
-        if let flag = value(.isSnapshotUser), Self.snapshotFlags.contains(flag) {
+        if let flag = value(.isSnapshotUser), Self.snapshotFlags.contains(where: { $0.elementsEqual(flag) }) {
             return RecordMessage.snapshotUser
         }
         for field in Self.idFields {
             guard let id = value(field) else { continue }
-            let isMissing = id.withUnsafeBufferPointer { Normalization.isMissingID($0) }
-            if isMissing {
+            if Normalization.isMissingID(id) {
                 present &= ~field.bit
                 continue
             }
-            if id.withUnsafeBufferPointer({ Normalization.containsWhiteSpace($0) }) {
+            if Normalization.containsWhiteSpace(id) {
                 return RecordMessage.whiteSpaceInID(field.name)
             }
             if id.count > 128 { return RecordMessage.idTooLong(field.name) }
         }
         if !isPresent(.openid) { return RecordMessage.missingOpenID }
-        if let appid = value(.appid), !appid.withUnsafeBufferPointer({ Normalization.isMissingID($0) }) {
+        if let appid = value(.appid), !Normalization.isMissingID(appid) {
             guard App.isWellFormedAppID(appid) else { return RecordMessage.malformedAppID }
-            guard appByID[appid] != nil else { return RecordMessage.unlistedAppID }
+            guard appByID[Array(appid)] != nil else { return RecordMessage.unlistedAppID }
         } else {
             present &= ~Field.appid.bit
         }
-        if let platform = value(.platform), !platform.withUnsafeBufferPointer({ Normalization.isMissingID($0) }) {
-            guard platformByID[platform] != nil else { return RecordMessage.unlistedPlatform }
+        if let platform = value(.platform), !Normalization.isMissingID(platform) {
+            guard platformByID[Array(platform)] != nil else { return RecordMessage.unlistedPlatform }
         } else {
             present &= ~Field.platform.bit
         }
@@ -419,7 +411,7 @@ final class RecordFileReader {
 
     private func accept(start: Mark, end: Mark) throws {
         let location = start
-        func store(_ bytes: [UInt8]) -> TextRef {
+        func store(_ bytes: UnsafeBufferPointer<UInt8>) -> TextRef {
             let offset = UInt32(buffer.arena.count)
             buffer.arena.append(contentsOf: bytes)
             return TextRef(offset: offset, length: UInt32(bytes.count))
@@ -428,29 +420,26 @@ final class RecordFileReader {
             value(field).map(store) ?? .missing
         }
         func time(_ field: Field) -> Int64 {
-            guard let bytes = value(field), !bytes.withUnsafeBufferPointer({ Normalization.isBlank($0) }) else {
-                return Record.noTime
-            }
-            if let seconds = bytes.withUnsafeBufferPointer({ Normalization.time($0) }) { return seconds }
+            guard let bytes = value(field), !Normalization.isBlank(bytes) else { return Record.noTime }
+            if let seconds = Normalization.time(bytes) { return seconds }
             warn(RecordMessage.unreadableTime(field.name), at: location)
             return Record.noTime
         }
-        func nonBlank(_ field: Field) -> [UInt8]? {
-            guard let bytes = value(field), !bytes.withUnsafeBufferPointer({ Normalization.isBlank($0) }) else {
-                return nil
-            }
+        func nonBlank(_ field: Field) -> UnsafeBufferPointer<UInt8>? {
+            guard let bytes = value(field), !Normalization.isBlank(bytes) else { return nil }
             return bytes
         }
 
         var fields: FieldMask = []
         let nickname = nonBlank(.nickname)
         let avatar = nonBlank(.avatarURL)
-        var phone = nonBlank(.phone)
+        let phone = nonBlank(.phone)
         var phoneKey = TextRef.missing
-        if let written = phone {
-            if let e164 = written.withUnsafeBufferPointer({ Normalization.phone($0) }) {
-                phone = e164
-                phoneKey = store(e164)
+        var e164: [UInt8]?
+        if let phone {
+            e164 = Normalization.phone(phone)
+            if let e164 {
+                phoneKey = e164.withUnsafeBufferPointer(store)
             } else {
                 warn(RecordMessage.phoneNotNormalised, at: location)
             }
@@ -458,8 +447,8 @@ final class RecordFileReader {
         let email = nonBlank(.email)
         var emailKey = TextRef.missing
         if let email {
-            if let normalised = email.withUnsafeBufferPointer({ Normalization.email($0) }) {
-                emailKey = store(normalised)
+            if let normalised = Normalization.email(email) {
+                emailKey = normalised.withUnsafeBufferPointer(store)
             } else {
                 warn(RecordMessage.emailNotNormalised, at: location)
             }
@@ -468,7 +457,7 @@ final class RecordFileReader {
         if avatar != nil { fields.insert(.avatarURL) }
         if phone != nil { fields.insert(.phone) }
         if email != nil { fields.insert(.email) }
-        if let verified = value(.phoneVerified), Self.verifiedFlags.contains(verified) {
+        if let verified = value(.phoneVerified), Self.verifiedFlags.contains(where: { $0.elementsEqual(verified) }) {
             fields.insert(.phoneVerified)
         }
 
@@ -478,7 +467,7 @@ final class RecordFileReader {
         spool.beginPayload(bucket: openid.map { $0.count > 1 ? Int($0[1]) : 0 } ?? 0)
         spool.appendField(nickname)
         spool.appendField(avatar)
-        spool.appendField(phone)
+        if let e164 { spool.appendField(e164) } else { spool.appendField(phone) }
         spool.appendField(email)
         if attributes.members.isEmpty && !isPresent(.attributes) {
             spool.appendField(nil as [UInt8]?)
@@ -488,10 +477,10 @@ final class RecordFileReader {
         }
         let payload = try spool.endPayload()
 
-        let app: Int32 = value(.appid).flatMap { appByID[$0] } ?? Self.pending
-        let platform: Int32 = value(.platform).flatMap { platformByID[$0] } ?? Self.pending
+        let app: Int32 = value(.appid).flatMap { appByID[Array($0)] } ?? Self.pending
+        let platform: Int32 = value(.platform).flatMap { platformByID[Array($0)] } ?? Self.pending
         var source = Self.pending
-        if let name = value(.source), !name.withUnsafeBufferPointer({ Normalization.isMissingID($0) }) {
+        if let name = value(.source), !Normalization.isMissingID(name) {
             source = buffer.sourceID(String(decoding: name, as: UTF8.self))
         }
         var record = Record(
@@ -595,5 +584,52 @@ private struct AttributeMembers {
             }
         }
         json.append(UInt8(ascii: "}"))
+    }
+}
+
+/// The values of the record being read, field after field in one buffer that is reused
+/// from record to record and read where the bytes lie. (An array a field cost a
+/// uniqueness check at every write and a retain and a release at every read: a few dozen
+/// calls into the runtime a record.)
+private final class FieldValues {
+    private var bytes: UnsafeMutableBufferPointer<UInt8>
+    private var used = 0
+    private let ranges: UnsafeMutableBufferPointer<Range<Int>>
+
+    init(fields: Int) {
+        bytes = .allocate(capacity: 4096)
+        ranges = .allocate(capacity: fields)
+        ranges.initialize(repeating: 0..<0)
+    }
+
+    deinit {
+        bytes.deallocate()
+        ranges.deallocate()
+    }
+
+    /// Forgets every value.
+    func removeAll() {
+        used = 0
+    }
+
+    /// Sets a field's value, once a record (a field set again keeps the earlier bytes
+    /// until `removeAll()`).
+    func set(_ field: Int, _ value: UnsafeBufferPointer<UInt8>) {
+        if used + value.count > bytes.count {
+            let larger = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(2 * bytes.count, used + value.count))
+            _ = larger.initialize(fromContentsOf: bytes[..<used])
+            bytes.deallocate()
+            bytes = larger
+        }
+        if let base = value.baseAddress {
+            UnsafeMutableRawPointer(bytes.baseAddress! + used).copyMemory(from: base, byteCount: value.count)
+        }
+        ranges[field] = used..<used + value.count
+        used += value.count
+    }
+
+    /// A field's value as last set, valid until the next `set`.
+    subscript(field: Int) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(rebasing: bytes[ranges[field]])
     }
 }
