@@ -52,9 +52,10 @@ public final class PayloadSpool: @unchecked Sendable {
     public let index: UInt16
     private let fd: Int32
     private var flushed: UInt64 = 0
-    /// The bytes not yet written of each bucket's block, and the block's number (-1: none yet).
-    private var buckets = [[UInt8]](repeating: [], count: PayloadSpool.bucketCount)
-    private var bucketBlock = [Int](repeating: -1, count: PayloadSpool.bucketCount)
+    /// The bytes not yet written of each bucket's block, and the block's number (-1: none
+    /// yet). Raw memory rather than an array a bucket: a payload is ten appends, and an
+    /// array in an array is checked for sharing twice at each.
+    private let buckets: UnsafeMutableBufferPointer<Bucket>
     /// Where each block is in the file.
     private var blocks: [(offset: UInt64, length: Int)] = []
     private var bucket = 0
@@ -74,10 +75,39 @@ public final class PayloadSpool: @unchecked Sendable {
         }
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         self.fd = fd
+        buckets = .allocate(capacity: Self.bucketCount)
+        buckets.initialize(repeating: Bucket())
     }
 
     deinit {
         close(fd)
+        releaseBuckets()
+        buckets.deallocate()
+    }
+
+    private struct Bucket {
+        var bytes = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+        var count = 0
+        var block = -1
+
+        mutating func append(_ source: UnsafeRawPointer, count added: Int) {
+            if count + added > bytes.count {
+                let larger = UnsafeMutableRawBufferPointer.allocate(
+                    byteCount: max(PayloadSpool.blockSize + 1024, 2 * bytes.count, count + added), alignment: 16)
+                if count > 0 { larger.baseAddress!.copyMemory(from: bytes.baseAddress!, byteCount: count) }
+                bytes.deallocate()
+                bytes = larger
+            }
+            if added > 0 { (bytes.baseAddress! + count).copyMemory(from: source, byteCount: added) }
+            count += added
+        }
+    }
+
+    private func releaseBuckets() {
+        for index in buckets.indices {
+            buckets[index].bytes.deallocate()
+            buckets[index] = Bucket()
+        }
     }
 
     // MARK: Writing
@@ -86,10 +116,9 @@ public final class PayloadSpool: @unchecked Sendable {
     /// append its fields in `PayloadField` order, then call `endPayload`.
     public func beginPayload(bucket: Int = 0) {
         self.bucket = bucket & (Self.bucketCount - 1)
-        if bucketBlock[self.bucket] < 0 {
-            bucketBlock[self.bucket] = blocks.count
+        if buckets[self.bucket].block < 0 {
+            buckets[self.bucket].block = blocks.count
             blocks.append((0, 0))
-            buckets[self.bucket].reserveCapacity(Self.blockSize + 1024)
         }
         pendingStart = buckets[self.bucket].count
     }
@@ -100,7 +129,7 @@ public final class PayloadSpool: @unchecked Sendable {
             return
         }
         appendLength(UInt32(bytes.count))
-        buckets[bucket].append(contentsOf: bytes)
+        if let base = bytes.baseAddress { buckets[bucket].append(base, count: bytes.count) }
     }
 
     public func appendField(_ bytes: [UInt8]?) {
@@ -112,12 +141,12 @@ public final class PayloadSpool: @unchecked Sendable {
     }
 
     private func appendLength(_ value: UInt32) {
-        withUnsafeBytes(of: value.littleEndian) { buckets[bucket].append(contentsOf: $0) }
+        withUnsafeBytes(of: value.littleEndian) { buckets[bucket].append($0.baseAddress!, count: 4) }
     }
 
     /// Ends the payload begun last and tells where it is.
     public func endPayload() throws -> PayloadRef {
-        let ref = PayloadRef(spool: index, offset: UInt64(bucketBlock[bucket]) << 32 | UInt64(pendingStart),
+        let ref = PayloadRef(spool: index, offset: UInt64(buckets[bucket].block) << 32 | UInt64(pendingStart),
                              length: UInt32(buckets[bucket].count - pendingStart))
         if buckets[bucket].count >= Self.blockSize {
             try flush(bucket)
@@ -127,30 +156,29 @@ public final class PayloadSpool: @unchecked Sendable {
 
     /// Ends writing: what is still buffered goes to the file, to be read.
     public func finishWriting() throws {
-        for bucket in buckets.indices where bucketBlock[bucket] >= 0 {
+        for bucket in buckets.indices where buckets[bucket].block >= 0 {
             try flush(bucket)
         }
-        buckets = []
+        releaseBuckets()
     }
 
     /// Writes a bucket's block at the end of the file; the bucket's next payload starts a new block.
     private func flush(_ bucket: Int) throws {
         let count = buckets[bucket].count
+        let bytes = buckets[bucket].bytes
         var written = 0
         while written < count {
-            let n = buckets[bucket].withUnsafeBytes {
-                pwrite(fd, $0.baseAddress! + written, count - written, off_t(flushed) + off_t(written))
-            }
+            let n = pwrite(fd, bytes.baseAddress! + written, count - written, off_t(flushed) + off_t(written))
             guard n > 0 else {
                 throw RunFailure(exitCode: RunFailure.outputNotWritable,
                                  [.error(at: nil, CoreMessage.cannotWriteTemporaryFile(errno))])
             }
             written += n
         }
-        blocks[bucketBlock[bucket]] = (flushed, count)
+        blocks[buckets[bucket].block] = (flushed, count)
         flushed += UInt64(count)
-        buckets[bucket].removeAll(keepingCapacity: true)
-        bucketBlock[bucket] = -1
+        buckets[bucket].count = 0
+        buckets[bucket].block = -1
     }
 
     // MARK: Reading
