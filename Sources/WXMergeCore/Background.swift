@@ -24,21 +24,14 @@ public final class Background<Value: Sendable>: @unchecked Sendable {
             self.result = Result { try work() }
             self.done.signal()
         }
-        var thread = pthread_t()
-        let box = Unmanaged.passRetained(Box(run, yielding: yielding))
-        let created = pthread_create(&thread, nil, { pointer in
-            let box = Unmanaged<Box>.fromOpaque(pointer!).takeRetainedValue()
-            if box.yielding {
+        let started = startThread {
+            if yielding {
                 // On Linux the nice value is a thread's own: 0 names the calling thread.
                 _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
             }
-            box.run()
-            return nil
-        }, box.toOpaque())
-        if created == 0 {
-            pthread_detach(thread)
-        } else {
-            box.release()
+            run()
+        }
+        if !started {
             DispatchQueue.global().async(execute: run)
         }
     }
@@ -50,12 +43,25 @@ public final class Background<Value: Sendable>: @unchecked Sendable {
     }
 }
 
-private final class Box {
-    let run: @Sendable () -> Void
-    let yielding: Bool
+/// Runs `body` on a detached thread of its own; false when the system would not make one.
+func startThread(_ body: @escaping @Sendable () -> Void) -> Bool {
+    var thread = pthread_t()
+    let box = Unmanaged.passRetained(ThreadBody(body))
+    guard pthread_create(&thread, nil, { pointer in
+        Unmanaged<ThreadBody>.fromOpaque(pointer!).takeRetainedValue().run()
+        return nil
+    }, box.toOpaque()) == 0 else {
+        box.release()
+        return false
+    }
+    pthread_detach(thread)
+    return true
+}
 
-    init(_ run: @escaping @Sendable () -> Void, yielding: Bool) {
+private final class ThreadBody {
+    let run: @Sendable () -> Void
+
+    init(_ run: @escaping @Sendable () -> Void) {
         self.run = run
-        self.yielding = yielding
     }
 }

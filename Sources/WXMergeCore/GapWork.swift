@@ -31,17 +31,8 @@ public final class GapWork<Value: Sendable>: Sendable {
     /// Starts the idle thread on `work`.
     public static func start(_ work: [@Sendable () throws -> Value]) -> GapWork {
         let gapWork = GapWork(work)
-        let box = Unmanaged.passRetained(IdleThreadBody { gapWork.runIdle() })
-        var thread = pthread_t()
-        let created = pthread_create(&thread, nil, { pointer in
-            Unmanaged<IdleThreadBody>.fromOpaque(pointer!).takeRetainedValue().run()
-            return nil
-        }, box.toOpaque())
-        if created == 0 {
-            pthread_detach(thread)
-        } else {
-            box.release()  // `values()` does it all
-        }
+        // Where no thread can be made, `values()` does it all.
+        _ = startThread { gapWork.runIdle() }
         return gapWork
     }
 
@@ -68,13 +59,5 @@ public final class GapWork<Value: Sendable>: Sendable {
             if slots[index].done.load(ordering: .acquiring) { return try slots[index].result!.get() }
             return try work[index]()  // in the idle thread's hands, not finished
         }
-    }
-}
-
-private final class IdleThreadBody {
-    let run: @Sendable () -> Void
-
-    init(_ run: @escaping @Sendable () -> Void) {
-        self.run = run
     }
 }
