@@ -23,15 +23,12 @@ public struct SQLiteWriter: Sendable {
     public struct Remainder: Sendable {
         public var result: Reconciliation
         public var rejections: [Rejection]
-        public var run: RunRow
         /// The earlier output's `runs` rows, carried over.
         public var earlierRuns: [EarlierOutput.StoredRun]
 
-        public init(result: Reconciliation, rejections: [Rejection], run: RunRow,
-                    earlierRuns: [EarlierOutput.StoredRun] = []) {
+        public init(result: Reconciliation, rejections: [Rejection], earlierRuns: [EarlierOutput.StoredRun] = []) {
             self.result = result
             self.rejections = rejections
-            self.run = run
             self.earlierRuns = earlierRuns
         }
     }
@@ -40,10 +37,10 @@ public struct SQLiteWriter: Sendable {
     /// - Parameter path: a file that does not exist yet; it is created owner-only.
     public func write(_ result: Reconciliation, rejections: [Rejection], run: RunRow,
                       earlierRuns: [EarlierOutput.StoredRun] = [], spools: [PayloadSpool], to path: String) throws {
-        let remainder = Remainder(result: result, rejections: rejections, run: run, earlierRuns: earlierRuns)
+        let remainder = Remainder(result: result, rejections: rejections, earlierRuns: earlierRuns)
         try writeUsers(result, for: path)
         try write(result.linked.ordered, spools: spools, to: path, userNumbers: { result.userOf },
-                  remainder: { remainder }, usersWritten: {})
+                  remainder: { remainder }, usersWritten: {}, runRow: { run })
     }
 
     /// The part of the database at `path` that holds `user_rows`.
@@ -65,20 +62,23 @@ public struct SQLiteWriter: Sendable {
     }
 
     /// Writes the records, then asks for their users' numbers, then for the rest, then
-    /// waits for the users' part: a caller can link the records on another thread while
-    /// they go in, then work out the users' fields and ids (the remainder) while the
-    /// numbers and the records' indexes go in, and write the users (`writeUsers`) while
-    /// the links and the other tables go in.
+    /// waits for the users' part, then asks for this run's `runs` row: a caller can link
+    /// the records on another thread while they go in, then work out the users' fields
+    /// and ids (the remainder) while the numbers and the records' indexes go in, write
+    /// the users (`writeUsers`) while the links and the other tables go in, and have the
+    /// inputs' fingerprints taken until the users' part is copied in.
     /// - Parameters:
     ///   - userNumbers: the number of each record's user (`LinkedRecords.userOf`).
     ///   - usersWritten: returns once `writeUsers` has written the part for `path`.
+    ///   - runRow: this run's row of `runs`, asked for once the users' part is copied in.
     ///   - path: a file that does not exist yet; it is created owner-only.
     public func write(_ ordered: OrderedRecords, spools: [PayloadSpool], to path: String,
                       userNumbers: () throws -> [Int32], remainder: () throws -> Remainder,
-                      usersWritten: () throws -> Void) throws {
+                      usersWritten: () throws -> Void, runRow: () throws -> RunRow) throws {
         let part = Self.partPath(for: path)
         defer { unlink(part) }
         let job = self.job
+        var runID = 0
         try Self.withNewDatabase(at: path) { db in
             try Schema.create(db, survivorship: job.survivorship)
             try Self.writeRecords(db, ordered, job: job, spools: spools)
@@ -96,12 +96,7 @@ public struct SQLiteWriter: Sendable {
                 try db.execute(sql: "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
                                arguments: StatementArguments(earlier.values))
             }
-            let run = remainder.run
-            try db.execute(
-                sql: "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
-                arguments: [result.runID, run.startedAt, run.finishedAt, run.version, run.configSHA256,
-                            RunRow.json(run.inputs, value: JSONText.quoted),
-                            RunRow.json(run.counts) { String($0) }])
+            runID = result.runID
             try Schema.createIndexes(db)
         } then: { db in
             try usersWritten()
@@ -109,6 +104,12 @@ public struct SQLiteWriter: Sendable {
             try db.execute(sql: "ATTACH DATABASE ? AS part", arguments: [part])
             try db.inTransaction {
                 try db.execute(sql: "INSERT INTO user_rows SELECT * FROM part.user_rows")
+                let run = try runRow()
+                try db.execute(
+                    sql: "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [runID, run.startedAt, run.finishedAt, run.version, run.configSHA256,
+                                RunRow.json(run.inputs, value: JSONText.quoted),
+                                RunRow.json(run.counts) { String($0) }])
                 return .commit
             }
             try db.execute(sql: "DETACH DATABASE part")

@@ -119,6 +119,14 @@ struct Pipeline {
             let linking = Background { link() }
             let deciding = Background { () -> (SQLiteWriter.Remainder, RunReport) in
                 let (result, facts) = try decide(linking.value())
+                return (SQLiteWriter.Remainder(result: result, rejections: rejections, earlierRuns: earlierRuns), facts)
+            }
+            /// The run's `runs` row, asked for last: the inputs' fingerprints have had
+            /// until the users' part is copied in (where the other core is free) to be
+            /// taken in the gaps.
+            func runRow() throws -> RunRow {
+                let (remainder, facts) = try deciding.value()
+                let result = remainder.result
                 var counts = ["read": read, "accepted": result.records.count, "rejected": rejections.count,
                               "accounts": result.accounts, "users": result.users.count,
                               "conflicts": result.conflicts.count]
@@ -126,10 +134,8 @@ struct Pipeline {
                 let hashes = try hashing!.values()
                 for file in files { try file.checkUnchanged() }
                 let inputs = Dictionary(zip(fingerprinted.dropFirst().map(\.displayPath), hashes.dropFirst())) { first, _ in first }
-                let run = RunRow(startedAt: facts.startedAt, finishedAt: facts.finishedAt, version: WXMerge.version,
-                                 configSHA256: hashes[0], inputs: inputs, counts: counts)
-                return (SQLiteWriter.Remainder(result: result, rejections: rejections, run: run, earlierRuns: earlierRuns),
-                        facts)
+                return RunRow(startedAt: facts.startedAt, finishedAt: facts.finishedAt, version: WXMerge.version,
+                              configSHA256: hashes[0], inputs: inputs, counts: counts)
             }
             let writer = SQLiteWriter(job: job)
             let path = publisher.temporaryDatabasePath
@@ -139,7 +145,8 @@ struct Pipeline {
             }
             do {
                 try writer.write(ordered, spools: spools, to: path, userNumbers: { try linking.value().userOf },
-                                 remainder: { try deciding.value().0 }, usersWritten: { try writingUsers.value() })
+                                 remainder: { try deciding.value().0 }, usersWritten: { try writingUsers.value() },
+                                 runRow: runRow)
             } catch {
                 try? writingUsers.value()  // done with its part, which `discard` removes
                 throw error
