@@ -33,6 +33,30 @@ final class RecordBuffer {
         arena.reserveCapacity(bytes / 3)
     }
 
+    /// Readies the room beyond the records and texts held, up to `records` records and
+    /// `textBytes` bytes of text in all, as far as the arrays have room: a page written
+    /// for the first time costs far more than its zeroing on a virtual machine whose host
+    /// takes back free memory, and a thread out of files has the time the others' last
+    /// files take to pay it, before the join copies their records here.
+    func readyRoom(records: Int, textBytes: Int) {
+        Self.populate(&self.records, upTo: records)
+        Self.populate(&arena, upTo: textBytes)
+    }
+
+    private static func populate<Element>(_ array: inout [Element], upTo count: Int) {
+        let end = min(count, array.capacity)
+        guard end > array.count else { return }
+        array.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+            let start = (Int(bitPattern: base) + buffer.count * MemoryLayout<Element>.stride + page - 1) / page * page
+            let stop = (Int(bitPattern: base) + end * MemoryLayout<Element>.stride) / page * page
+            // MADV_POPULATE_WRITE (23, Linux 5.14): the kernel writes the pages in; where
+            // it is not known, nothing happens.
+            if stop > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), stop - start, 23) }
+        }
+    }
+
     func sourceID(_ name: String) -> Int32 {
         if let index = sourceIndex[name] { return index }
         let index = Int32(sources.count)

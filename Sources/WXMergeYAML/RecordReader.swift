@@ -48,14 +48,30 @@ public struct RecordReader {
         let totalBytes = files.reduce(0) { $0 + $1.size }
         let share = min(totalBytes, totalBytes / workers + (files.map(\.size).max() ?? 0))
         nonisolated(unsafe) let buffers = (0..<workers).map { _ in RecordBuffer(reservingFor: share) }
+        // The first thread out of files keeps its arrays at the join, and readies room in
+        // them for the others' records while they read their last files.
+        let firstDone = Atomic<Int>(-1)
+        let workers = self.workers
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            var bytesRead = 0
             while true {
                 let slot = next.add(1, ordering: .relaxed).oldValue
                 guard slot < schedule.count else {
-                    buffers[worker].spans = []
+                    let buffer = buffers[worker]
+                    buffer.spans = []
+                    if workers > 1, bytesRead > 0, firstDone.compareExchange(
+                        expected: -1, desired: worker, ordering: .relaxed).exchanged {
+                        // As many records in all as the records a byte read so far (by
+                        // every thread) suggest, with as many bytes of text each as here.
+                        let (records, bytes) = progress.map { ($0.records, $0.bytes) } ?? (buffer.records.count, bytesRead)
+                        let total = Int(Double(records) * Double(totalBytes) / Double(max(bytes, 1)))
+                        buffer.readyRoom(records: total,
+                                         textBytes: buffer.arena.count * total / max(buffer.records.count, 1))
+                    }
                     return
                 }
                 let index = schedule[slot]
+                bytesRead += files[index].size
                 let failure: RunFailure
                 do {
                     let reader = try RecordFileReader(
@@ -80,7 +96,8 @@ public struct RecordReader {
         if let (_, failure) = failures.withLock({ $0.min { $0.key < $1.key } }) {
             throw failure
         }
-        return (merged.withLock { $0.finish(buffers) }, spools)
+        let keeper = firstDone.load(ordering: .relaxed)
+        return (merged.withLock { $0.finish(buffers, keeping: keeper >= 0 ? buffers[keeper] : nil) }, spools)
     }
 }
 
@@ -111,11 +128,16 @@ private struct MergedFiles: ~Copyable {
         result.bytes += part.bytes
     }
 
-    /// The merged result, moved out. The fullest buffer's arrays are kept (they have
-    /// room for the others' as a rule); the others' records are appended to them.
-    mutating func finish(_ buffers: [RecordBuffer]) -> ReadResult {
-        let buffers = buffers.sorted { $0.records.count > $1.records.count }
+    /// The merged result, moved out. The arrays of `keeper` (the buffer that readied
+    /// room for the others') are kept when they have room for all, else the fullest
+    /// buffer's (they have room for the others' as a rule); the others' records are
+    /// appended to them.
+    mutating func finish(_ buffers: [RecordBuffer], keeping keeper: RecordBuffer?) -> ReadResult {
         let (records, bytes) = buffers.reduce((0, 0)) { ($0.0 + $1.records.count, $0.1 + $1.arena.count) }
+        var buffers = buffers.sorted { $0.records.count > $1.records.count }
+        if let keeper, keeper.records.capacity >= records, keeper.arena.capacity >= bytes {
+            buffers = [keeper] + buffers.filter { $0 !== keeper }
+        }
         // The fullest buffer's sources number the others' too.
         let first = buffers[0]
         swap(&result.records.records, &first.records)
