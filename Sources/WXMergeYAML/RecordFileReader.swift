@@ -142,6 +142,9 @@ final class RecordFileReader {
     private let values = FieldValues(fields: Field.allCases.count)
     /// A bit per `Field`: the record has the field.
     private var present: UInt32 = 0
+    /// The record's app and platform as `validate()` found them in the job, or `pending`.
+    private var app = RecordFileReader.pending
+    private var platform = RecordFileReader.pending
     private var attributes = AttributeMembers()
 
     init(job: Job, path: String, displayPath: String, fileIndex: Int32, buffer: RecordBuffer,
@@ -402,8 +405,11 @@ final class RecordFileReader {
         isPresent(field) ? values[field.rawValue] : nil
     }
 
-    /// The reason the record in scratch cannot be used, or nil.
+    /// The reason the record in scratch cannot be used, or nil; the app and platform it
+    /// names, looked up once, in `app` and `platform`.
     private func validate() -> String? {
+        app = Self.pending
+        platform = Self.pending
         if let flag = value(.isSnapshotUser), Self.snapshotFlags.contains(where: { $0.elementsEqual(flag) }) {
             return RecordMessage.snapshotUser
         }
@@ -421,12 +427,14 @@ final class RecordFileReader {
         if !isPresent(.openid) { return RecordMessage.missingOpenID }
         if let appid = value(.appid), !Normalization.isMissingID(appid) {
             guard App.isWellFormedAppID(appid) else { return RecordMessage.malformedAppID }
-            guard appByID[Array(appid)] != nil else { return RecordMessage.unlistedAppID }
+            guard let index = appByID[Array(appid)] else { return RecordMessage.unlistedAppID }
+            app = index
         } else {
             present &= ~Field.appid.bit
         }
         if let platform = value(.platform), !Normalization.isMissingID(platform) {
-            guard platformByID[Array(platform)] != nil else { return RecordMessage.unlistedPlatform }
+            guard let index = platformByID[Array(platform)] else { return RecordMessage.unlistedPlatform }
+            self.platform = index
         } else {
             present &= ~Field.platform.bit
         }
@@ -501,8 +509,6 @@ final class RecordFileReader {
         }
         let payload = try spool.endPayload()
 
-        let app: Int32 = value(.appid).flatMap { appByID[Array($0)] } ?? Self.pending
-        let platform: Int32 = value(.platform).flatMap { platformByID[Array($0)] } ?? Self.pending
         var source = Self.pending
         if let name = value(.source), !Normalization.isMissingID(name) {
             source = buffer.sourceID(String(decoding: name, as: UTF8.self))
