@@ -25,11 +25,17 @@ public struct SQLiteWriter: Sendable {
         public var rejections: [Rejection]
         /// The earlier output's `runs` rows, carried over.
         public var earlierRuns: [EarlierOutput.StoredRun]
+        /// The links' user ids and keys, laid out where the remainder is made.
+        let linkTexts: LinkTexts
 
-        public init(result: Reconciliation, rejections: [Rejection], earlierRuns: [EarlierOutput.StoredRun] = []) {
+        /// Lays out the links' texts too: a caller that makes the remainder on another
+        /// thread spares the writer's thread that work.
+        public init(result: Reconciliation, rejections: [Rejection], earlierRuns: [EarlierOutput.StoredRun] = [],
+                    job: Job) {
             self.result = result
             self.rejections = rejections
             self.earlierRuns = earlierRuns
+            linkTexts = LinkTexts(result, job: job)
         }
     }
 
@@ -37,7 +43,7 @@ public struct SQLiteWriter: Sendable {
     /// - Parameter path: a file that does not exist yet; it is created owner-only.
     public func write(_ result: Reconciliation, rejections: [Rejection], run: RunRow,
                       earlierRuns: [EarlierOutput.StoredRun] = [], spools: [PayloadSpool], to path: String) throws {
-        let remainder = Remainder(result: result, rejections: rejections, earlierRuns: earlierRuns)
+        let remainder = Remainder(result: result, rejections: rejections, earlierRuns: earlierRuns, job: job)
         try writeUsers(result, for: path)
         try write(result.linked.ordered, spools: spools, to: path, userNumbers: { result.userOf },
                   remainder: { remainder }, usersWritten: {}, runRow: { run })
@@ -87,7 +93,7 @@ public struct SQLiteWriter: Sendable {
             try Schema.createRecordIndexes(db)
             let remainder = try remainder()
             let result = remainder.result
-            try Self.writeLinks(db, result, job: job)
+            try Self.writeLinks(db, result.links, texts: remainder.linkTexts)
             try Self.writeConflicts(db, result, job: job)
             try Self.writeRejected(db, remainder.rejections)
             try Self.writeAliases(db, result.aliases)
@@ -242,20 +248,22 @@ public struct SQLiteWriter: Sendable {
         }
     }
 
-    private static func writeLinks(_ db: Database, _ result: Reconciliation, job: Job) throws {
-        let links = result.links
+    private static func writeLinks(_ db: Database, _ links: [Link], texts: LinkTexts) throws {
         let insert = try BatchedInsert(db, table: "links", columns: 5, rows: links.count)
         let rules = ConstantTexts(Rule.allCases.map(\.rawValue))
-        let keys = KeyTexts(result, job: job)
-        let (users, userOf) = (result.users, result.userOf)
-        for (index, link) in links.enumerated() {
-            let row = insert.binder(for: index)
-            row.text(1, users[Int(userOf[Int(link.a)])].id)
-            row.text(2, rules[Rule.allCases.firstIndex(of: link.rule)!])
-            row.text(3, keys.key(of: link.rule, record: link.a, row: index))
-            row.int(4, Int64(link.a) + 1)
-            row.int(5, Int64(link.b) + 1)
-            try insert.rowDone(index)
+        try texts.bytes.withUnsafeBufferPointer { bytes in
+            var start = 0
+            for (index, link) in links.enumerated() {
+                let row = insert.binder(for: index)
+                let (idEnd, end) = (start + UserID.textLength, texts.ends[index])
+                row.text(1, UnsafeBufferPointer(rebasing: bytes[start..<idEnd]))
+                row.text(2, rules[Rule.allCases.firstIndex(of: link.rule)!])
+                row.text(3, UnsafeBufferPointer(rebasing: bytes[idEnd..<end]))
+                row.int(4, Int64(link.a) + 1)
+                row.int(5, Int64(link.b) + 1)
+                try insert.rowDone(index)
+                start = end
+            }
         }
     }
 
@@ -327,52 +335,48 @@ final class ConstantTexts {
     }
 }
 
-/// The keys links were made on, as `Reconciliation.key(of:record:in:)` gives them, built
-/// as bytes into memory of their own per row of a batched statement, where they stay
-/// until the statement runs.
-final class KeyTexts {
-    private let result: Reconciliation
-    private let appids: ConstantTexts
-    private let platforms: ConstantTexts
-    private let sources: ConstantTexts
-    private var buffers: [UnsafeMutableBufferPointer<UInt8>]
+/// Each link's user id and key (as `Reconciliation.key(of:record:in:)` gives it), laid
+/// out in one buffer before the links go in. Looking each link's user and key up took
+/// the SQLite thread as long as inserting the link; laid out beforehand on the other
+/// core, the texts are bound where they lie.
+struct LinkTexts: Sendable {
+    /// Link after link: its user id (`UserID.textLength` bytes), then its key.
+    let bytes: [UInt8]
+    /// Where each link's texts end in `bytes`.
+    let ends: [Int]
 
-    init(_ result: Reconciliation, job: Job, rowsPerStatement: Int = BatchedInsert.rowsPerStatement) {
-        self.result = result
-        appids = ConstantTexts(job.apps.map(\.appid))
-        platforms = ConstantTexts(job.platforms.map(\.id))
-        sources = ConstantTexts(result.sources)
-        buffers = (0..<rowsPerStatement).map { _ in .allocate(capacity: 256) }
-    }
-
-    deinit {
-        for buffer in buffers { buffer.deallocate() }
-    }
-
-    /// The key, valid until the key of the row `rowsPerStatement` later is asked for.
-    func key(of rule: Rule, record index: Int32, row: Int) -> UnsafeBufferPointer<UInt8> {
-        let (scope, ref) = result.keyParts(of: rule, record: index)
-        let scopeBytes: UnsafeBufferPointer<UInt8>? = switch scope {
-        case .app(let app): appids[Int(app)]
-        case .platform(let platform): platforms[Int(platform)]
-        case .source(let source): sources[Int(source)]
-        case .none: nil
+    init(_ result: Reconciliation, job: Job) {
+        let appids = ConstantTexts(job.apps.map(\.appid))
+        let platforms = ConstantTexts(job.platforms.map(\.id))
+        let sources = ConstantTexts(result.sources)
+        var bytes: [UInt8] = []
+        var ends: [Int] = []
+        bytes.reserveCapacity(result.links.count * (UserID.textLength + 48))
+        ends.reserveCapacity(result.links.count)
+        var id = [UInt8](repeating: 0, count: UserID.textLength)
+        result.arena.withUnsafeBufferPointer { arena in
+            for link in result.links {
+                id.withUnsafeMutableBufferPointer { result.users[Int(result.userOf[Int(link.a)])].id.write(to: $0.baseAddress!) }
+                bytes.append(contentsOf: id)
+                let (scope, ref) = result.keyParts(of: link.rule, record: link.a)
+                let scopeBytes: UnsafeBufferPointer<UInt8>? = switch scope {
+                case .app(let app): appids[Int(app)]
+                case .platform(let platform): platforms[Int(platform)]
+                case .source(let source): sources[Int(source)]
+                case .none: nil
+                }
+                if let scopeBytes {
+                    bytes.append(contentsOf: scopeBytes)
+                    bytes.append(UInt8(ascii: ":"))
+                }
+                if !ref.isMissing {
+                    bytes.append(contentsOf: UnsafeBufferPointer(rebasing: arena[Int(ref.offset)..<Int(ref.offset) + Int(ref.length)]))
+                }
+                ends.append(bytes.count)
+            }
         }
-        let text = ref.isMissing ? 0..<0 : Int(ref.offset)..<Int(ref.offset) + Int(ref.length)
-        let count = (scopeBytes.map { $0.count + 1 } ?? 0) + text.count
-        let slot = row % buffers.count
-        if buffers[slot].count < count {
-            buffers[slot].deallocate()
-            buffers[slot] = .allocate(capacity: count)
-        }
-        var end = buffers[slot].startIndex
-        if let scopeBytes {
-            end = buffers[slot][end...].initialize(fromContentsOf: scopeBytes)
-            buffers[slot][end] = UInt8(ascii: ":")
-            end += 1
-        }
-        end = result.arena.withUnsafeBufferPointer { buffers[slot][end...].initialize(fromContentsOf: $0[text]) }
-        return UnsafeBufferPointer(rebasing: buffers[slot][..<end])
+        self.bytes = bytes
+        self.ends = ends
     }
 }
 

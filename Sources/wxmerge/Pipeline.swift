@@ -119,7 +119,7 @@ struct Pipeline {
             let linking = Background { link() }
             let deciding = Background { () -> (SQLiteWriter.Remainder, RunReport) in
                 let (result, facts) = try decide(linking.value())
-                return (SQLiteWriter.Remainder(result: result, rejections: rejections, earlierRuns: earlierRuns), facts)
+                return (SQLiteWriter.Remainder(result: result, rejections: rejections, earlierRuns: earlierRuns, job: job), facts)
             }
             /// The run's `runs` row, asked for last: the inputs' fingerprints have had
             /// until the users' part is copied in (where the other core is free) to be
