@@ -50,7 +50,7 @@ public enum PayloadField: Int, CaseIterable, Sendable {
 /// `finishWriting()` and may come from any thread.
 public final class PayloadSpool: @unchecked Sendable {
     public let index: UInt16
-    private let fd: Int32
+    private var fd: Int32
     private var flushed: UInt64 = 0
     /// The bytes not yet written of each bucket's block, and the block's number (-1: none
     /// yet). Raw memory rather than an array a bucket: a payload is ten appends, and an
@@ -80,9 +80,18 @@ public final class PayloadSpool: @unchecked Sendable {
     }
 
     deinit {
-        close(fd)
+        release()
         releaseBuckets()
         buckets.deallocate()
+    }
+
+    /// Gives the spool's file back, and its pages in the page cache with it, once no
+    /// payload will be read again; a read after that fails.
+    public func release() {
+        if fd >= 0 {
+            close(fd)
+            fd = -1
+        }
     }
 
     private struct Bucket {

@@ -4,6 +4,7 @@ import WXMergeReport
 import WXMergeStore
 import WXMergeYAML
 import Foundation
+import Synchronization
 
 /// One run of a job, from the job file to the published outputs: the wiring of the
 /// libraries, shared by `run` (which writes) and `check` (which does not).
@@ -139,12 +140,17 @@ struct Pipeline {
             }
             let writer = SQLiteWriter(job: job)
             let path = publisher.temporaryDatabasePath
+            let spoolsDone = SpoolRelease(spools)
             let writingUsers = Background(yielding: true) {
                 try writer.writeUsers(deciding.value().0.result, for: path)
+                spoolsDone.arrive()
                 Self.checkpoint("users-written")
             }
             do {
-                try writer.write(ordered, spools: spools, to: path, userNumbers: { try linking.value().userOf },
+                try writer.write(ordered, spools: spools, to: path, userNumbers: {
+                    spoolsDone.arrive()
+                    return try linking.value().userOf
+                },
                                  remainder: { try deciding.value().0 }, usersWritten: { try writingUsers.value() },
                                  runRow: runRow)
             } catch {
@@ -187,6 +193,24 @@ struct Pipeline {
 
     static func times(_ count: Int) -> String {
         count == 1 ? "" : " (\(count) records)"
+    }
+}
+
+/// Gives the payload spools back once the records are written and the users' part too,
+/// by whichever of the two threads finishes last: closing them frees some 200 MB of page
+/// cache at a million people, which otherwise costs the run's last 0.05 s on one core.
+final class SpoolRelease: Sendable {
+    private let spools: [PayloadSpool]
+    private let arrivals = Atomic<Int>(0)
+
+    init(_ spools: [PayloadSpool]) {
+        self.spools = spools
+    }
+
+    func arrive() {
+        if arrivals.add(1, ordering: .acquiringAndReleasing).newValue == 2 {
+            for spool in spools { spool.release() }
+        }
     }
 }
 
