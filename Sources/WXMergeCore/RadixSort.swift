@@ -10,14 +10,26 @@ extension Array where Element: BitwiseCopyable {
     /// of a million elements makes twenty comparisons an element, each a call through
     /// the closure and often a cache miss. Stable, like `sort(by:)`.
     ///
-    /// - Parameter onTwoThreads: sort each half on a thread of its own, then merge them,
-    ///   the front half of the result on one thread and the back half on the other: for
-    ///   a sort that has both cores to itself.
+    /// - Parameters:
+    ///   - onTwoThreads: sort each half on a thread of its own, then merge them, the front
+    ///     half of the result on one thread and the back half on the other: for a sort
+    ///     that has both cores to itself.
+    ///   - scratch: room for at least `count` elements, for a caller that sorts several
+    ///     arrays in turn (memory touched for the first time is not free); on one thread
+    ///     only.
     mutating func sort(byKey key: (Element) -> UInt64, thenBy areInIncreasingOrder: (Element, Element) -> Bool,
-                       onTwoThreads: Bool = false) {
+                       onTwoThreads: Bool = false, scratch: UnsafeMutableBufferPointer<Element>? = nil) {
         guard count > 1 else { return }
         guard onTwoThreads, count >= 1 << 16 else {
-            withUnsafeMutableBufferPointer { Self.radixSort($0, byKey: key, thenBy: areInIncreasingOrder) }
+            withUnsafeMutableBufferPointer { items in
+                if let scratch, scratch.count >= items.count {
+                    Self.radixSort(items, byKey: key, thenBy: areInIncreasingOrder, scratch: scratch)
+                } else {
+                    let scratch = UnsafeMutableBufferPointer<Element>.allocate(capacity: items.count)
+                    defer { scratch.deallocate() }
+                    Self.radixSort(items, byKey: key, thenBy: areInIncreasingOrder, scratch: scratch)
+                }
+            }
             return
         }
         withoutActuallyEscaping(key) { key in
@@ -25,12 +37,15 @@ extension Array where Element: BitwiseCopyable {
                 withUnsafeMutableBufferPointer { items in
                     nonisolated(unsafe) let (items, key, areInIncreasingOrder) = (items, key, areInIncreasingOrder)
                     let middle = items.count / 2
-                    DispatchQueue.concurrentPerform(iterations: 2) { half in
-                        Self.radixSort(UnsafeMutableBufferPointer(rebasing: half == 0 ? items[..<middle] : items[middle...]),
-                                       byKey: key, thenBy: areInIncreasingOrder)
-                    }
                     let merged = UnsafeMutableBufferPointer<Element>.allocate(capacity: items.count)
                     defer { merged.deallocate() }
+                    nonisolated(unsafe) let halves = merged
+                    DispatchQueue.concurrentPerform(iterations: 2) { half in
+                        let range = half == 0 ? 0..<middle : middle..<items.count
+                        Self.radixSort(UnsafeMutableBufferPointer(rebasing: items[range]),
+                                       byKey: key, thenBy: areInIncreasingOrder,
+                                       scratch: UnsafeMutableBufferPointer(rebasing: halves[range]))
+                    }
                     nonisolated(unsafe) let target = merged
                     nonisolated(unsafe) let precedes = { (a: Element, b: Element) -> Bool in
                         let (keyA, keyB) = (key(a), key(b))
@@ -64,7 +79,8 @@ extension Array where Element: BitwiseCopyable {
 
     /// Sorts `items` as `sort(byKey:thenBy:)` says, on the calling thread.
     private static func radixSort(_ items: UnsafeMutableBufferPointer<Element>, byKey key: (Element) -> UInt64,
-                                  thenBy areInIncreasingOrder: (Element, Element) -> Bool) {
+                                  thenBy areInIncreasingOrder: (Element, Element) -> Bool,
+                                  scratch: UnsafeMutableBufferPointer<Element>) {
         let count = items.count
         let counts = UnsafeMutablePointer<Int>.allocate(capacity: 8 * 256)
         counts.initialize(repeating: 0, count: 8 * 256)
@@ -75,10 +91,8 @@ extension Array where Element: BitwiseCopyable {
                 counts[byte << 8 | Int(truncatingIfNeeded: value >> UInt64(byte * 8)) & 0xFF] += 1
             }
         }
-        let scratch = UnsafeMutableBufferPointer<Element>.allocate(capacity: count)
-        defer { scratch.deallocate() }
         var source = items
-        var target = scratch
+        var target = UnsafeMutableBufferPointer(rebasing: scratch[..<count])
         for byte in 0..<8 {
             let offsets = counts + byte << 8
             if (0..<256).contains(where: { offsets[$0] == count }) { continue }

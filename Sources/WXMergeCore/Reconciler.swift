@@ -400,7 +400,8 @@ struct LinkState {
         for run in openidRuns {
             for index in run { openidGroup[index] = Int32(run.lowerBound) }
         }
-        let unionidKeys = Self.keyGroups(records, text: text) { record in
+        let workspace = KeyWorkspace(capacity: records.count)
+        let unionidKeys = Self.keyGroups(records, text: text, in: workspace) { record in
             record.platform >= 0 && !record.unionid.isMissing ? (record.platform, record.unionid) : nil
         }
         unionidGroup = [Int32](repeating: -1, count: records.count)
@@ -417,26 +418,27 @@ struct LinkState {
             }
         }
         if job.rules.legacyAccount {
-            let legacyKeys = Self.keyGroups(records, text: text) { record in
+            let legacyKeys = Self.keyGroups(records, text: text, in: workspace) { record in
                 record.legacyID.isMissing ? nil : (record.source, record.legacyID)
             }
             for group in legacyKeys.groups {
                 link(.legacyAccount, records: group)
             }
         }
-        linkByContact(records, text: text, rules: job.rules)
+        linkByContact(records, text: text, rules: job.rules, workspace: workspace)
     }
 
     /// Rules 4 and 5, phone then email: generic values are found first (after rules 1 to
     /// 3, over every normalised value), then the rules link or suggest.
-    private mutating func linkByContact(_ records: [Record], text: UnsafeBufferPointer<UInt8>, rules: Rules) {
+    private mutating func linkByContact(_ records: [Record], text: UnsafeBufferPointer<UInt8>, rules: Rules,
+                                        workspace: KeyWorkspace) {
         let settings: [(rule: Rule, isOn: Bool, isSuggest: Bool)] = [
             (.phone, rules.phone == .verified || rules.phone == .any, rules.phone == .suggest),
             (.email, rules.email == .on, rules.email == .suggest),
         ]
         var pending: [(rule: Rule, groups: KeyGroups, isGeneric: [Bool], isSuggest: Bool)] = []
         for (rule, isOn, isSuggest) in settings where isOn || isSuggest {
-            let groups = Self.keyGroups(records, text: text) { record in
+            let groups = Self.keyGroups(records, text: text, in: workspace) { record in
                 let key = rule == .phone ? record.phoneKey : record.emailKey
                 return key.isMissing ? nil : (0, key)
             }
@@ -527,14 +529,32 @@ struct LinkState {
         }
     }
 
-    private static func keyGroups(_ records: [Record], text: UnsafeBufferPointer<UInt8>,
-                                  key: (Record) -> (Int32, TextRef)?) -> KeyGroups {
-        // Sort by (scope, first 6 bytes) packed in one number, then the whole text.
-        typealias Keyed = (prefix: UInt64, scope: Int32, text: TextRef, record: Int32)
-        // Room for every record up front: grown by doubling, the array would touch about
-        // twice its final size in fresh pages, and fresh pages are not free.
+    /// A key to sort by: (scope, first 6 bytes) packed in one number, then the whole text.
+    typealias Keyed = (prefix: UInt64, scope: Int32, text: TextRef, record: Int32)
+
+    /// Room for every record's key and the sort's scratch, used by one rule after the
+    /// other: made afresh for each, they were about 50 fresh huge pages at a million
+    /// people, and fresh pages are not free.
+    final class KeyWorkspace {
         var keyed: [Keyed] = []
-        keyed.reserveCapacity(records.count)
+        let scratch: UnsafeMutableBufferPointer<Keyed>
+
+        init(capacity: Int) {
+            keyed.reserveCapacity(capacity)
+            scratch = .allocate(capacity: capacity)
+        }
+
+        deinit {
+            scratch.deallocate()
+        }
+    }
+
+    private static func keyGroups(_ records: [Record], text: UnsafeBufferPointer<UInt8>, in workspace: KeyWorkspace,
+                                  key: (Record) -> (Int32, TextRef)?) -> KeyGroups {
+        var keyed: [Keyed] = []
+        swap(&keyed, &workspace.keyed)
+        defer { swap(&keyed, &workspace.keyed) }
+        keyed.removeAll(keepingCapacity: true)
         for (index, record) in records.enumerated() {
             if let (scope, ref) = key(record) {
                 let prefix = UInt64(UInt16(clamping: scope)) << 48 | Reconciler.textPrefix(ref, text, bytes: 6)
@@ -549,7 +569,7 @@ struct LinkState {
         }
         // The prefix holds the scope only while scopes are under 0xFFFF.
         if keyed.allSatisfy({ $0.scope < 0xFFFF }) {
-            keyed.sort(byKey: { $0.prefix }, thenBy: precedes)
+            keyed.sort(byKey: { $0.prefix }, thenBy: precedes, scratch: workspace.scratch)
         } else {
             keyed.sort(by: precedes)
         }
