@@ -59,15 +59,11 @@ final class PayloadQueue: @unchecked Sendable {
         }
 
         /// Copies the payload at `ref` after the chunk's bytes and notes where its fields
-        /// are, from field slot `slot` on.
+        /// are, from field slot `slot` on; an abbreviated avatar is written out in full
+        /// after it.
         func read(_ ref: PayloadRef, from blocks: BlockCache, at slot: Int) throws {
-            if count + Int(ref.length) > capacity {
-                capacity = max(capacity * 2, count + Int(ref.length))
-                let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
-                larger.update(from: bytes, count: count)
-                bytes.deallocate()
-                bytes = larger
-            }
+            let prefix = PayloadSpool.avatarPrefix
+            reserve(2 * Int(ref.length) + prefix.count)  // the payload, then its avatar in full
             (bytes + count).update(from: try blocks.payload(ref).assumingMemoryBound(to: UInt8.self), count: Int(ref.length))
             var field = slot
             let start = count
@@ -75,6 +71,28 @@ final class PayloadQueue: @unchecked Sendable {
                 fields[field] = (UInt32(start + offset), length.map(UInt32.init) ?? UInt32.max)
                 field += 1
             }
+            let avatar = slot + PayloadField.avatarURL.rawValue
+            let (avatarStart, avatarCount) = (Int(fields[avatar].start), fields[avatar].count)
+            guard avatarCount != UInt32.max else { return }
+            let (isAbbreviated, own) = PayloadSpool.avatar(at: bytes + avatarStart, count: Int(avatarCount))
+            if isAbbreviated {
+                prefix.withUnsafeBufferPointer { (bytes + count).update(from: $0.baseAddress!, count: prefix.count) }
+                (bytes + count + prefix.count).update(from: bytes + avatarStart + own.lowerBound, count: own.count)
+                fields[avatar] = (UInt32(count), UInt32(prefix.count + own.count))
+                count += prefix.count + own.count
+            } else {
+                fields[avatar] = (UInt32(avatarStart + own.lowerBound), UInt32(own.count))
+            }
+        }
+
+        /// Makes room for `added` more bytes.
+        private func reserve(_ added: Int) {
+            guard count + added > capacity else { return }
+            capacity = max(capacity * 2, count + added)
+            let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+            larger.update(from: bytes, count: count)
+            bytes.deallocate()
+            bytes = larger
         }
     }
 

@@ -498,7 +498,7 @@ final class RecordFileReader {
         let openid = value(.openid)
         spool.beginPayload(bucket: openid.map { $0.count > 1 ? Int($0[1]) : 0 } ?? 0)
         spool.appendField(nickname)
-        spool.appendField(avatar)
+        spool.appendAvatar(avatar)
         if let e164 { spool.appendField(e164) } else { spool.appendField(phone) }
         spool.appendField(email)
         if attributes.members.isEmpty && !isPresent(.attributes) {

@@ -296,6 +296,44 @@ private final class Written {
         #expect(mismatches == 0)
     }
 
+    /// Avatars are spooled with WeChat's common start abbreviated; every avatar, whatever
+    /// it starts with (quoted YAML can start one with any control character), comes back
+    /// as it was given.
+    @Test func avatarsComeBackAsTheyWereGiven() throws {
+        let folder = NSTemporaryDirectory() + "wxmerge-spool-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let spool = try PayloadSpool(index: 0, folder: folder)
+        let prefix = String(decoding: PayloadSpool.avatarPrefix, as: UTF8.self)
+        let avatars: [String?] = [
+            prefix + "Q3auHgzwzM4/132", prefix, "\u{01}x", "\u{02}y", "\u{01}", "\u{02}", "",
+            "https://example.com/a.png", nil, String(prefix.dropLast()), "\u{01}" + prefix,
+        ]
+        var records: [WXMergeCore.Record] = []
+        for (index, avatar) in avatars.enumerated() {
+            spool.beginPayload()
+            spool.appendField(nil as [UInt8]?)
+            if let avatar {
+                Array(avatar.utf8).withUnsafeBufferPointer { spool.appendAvatar($0) }
+            } else {
+                spool.appendAvatar(nil)
+            }
+            spool.appendField(nil as [UInt8]?)
+            spool.appendField(nil as [UInt8]?)
+            spool.appendField(nil as [UInt8]?)
+            records.append(WXMergeCore.Record(app: 0, platform: -1, source: 0, openid: .missing, unionid: .missing,
+                                  legacyID: .missing, createdAt: Record.noTime, updatedAt: Record.noTime, file: 0,
+                                  ordinal: Int32(index), line: 1, fields: [], payload: try spool.endPayload()))
+        }
+        try spool.finishWriting()
+        let queue = PayloadQueue(records: records, spools: [spool])
+        defer { queue.stop() }
+        let read = try avatars.indices.map { index in
+            try queue.payload(index)[PayloadField.avatarURL].map { String(decoding: $0, as: UTF8.self) }
+        }
+        #expect(read == avatars)
+    }
+
     @Test func aFileThatIsNotAWXMergeDatabaseIsRefused() throws {
         let written = try Written()
         let path = written.folder + "/merged.db"
