@@ -151,7 +151,7 @@ public final class PayloadSpool: @unchecked Sendable {
 
     /// The start of WeChat's avatar URLs, which most payloads' avatars share (a tenth of
     /// the spool at a million people): spooled as the one byte `abbreviated` instead.
-    public static let avatarPrefix: [UInt8] = Array("https://thirdwx.qlogo.cn/mmopen/vi_32/".utf8)
+    public static let avatarPrefix: StaticString = "https://thirdwx.qlogo.cn/mmopen/vi_32/"
     /// The first byte of a spooled avatar that starts with `avatarPrefix`, and of one
     /// spooled as it is although it starts with one of these two bytes (control
     /// characters, which only a quoted YAML scalar's escapes can make).
@@ -164,8 +164,9 @@ public final class PayloadSpool: @unchecked Sendable {
         let prefix = Self.avatarPrefix
         let marker: UInt8
         let rest: UnsafeBufferPointer<UInt8>
-        if let bytes, bytes.count >= prefix.count, bytes.starts(with: prefix) {
-            (marker, rest) = (Self.abbreviated, UnsafeBufferPointer(rebasing: bytes[prefix.count...]))
+        if let bytes, bytes.count >= prefix.utf8CodeUnitCount,
+           memcmp(bytes.baseAddress!, prefix.utf8Start, prefix.utf8CodeUnitCount) == 0 {
+            (marker, rest) = (Self.abbreviated, UnsafeBufferPointer(rebasing: bytes[prefix.utf8CodeUnitCount...]))
         } else if let bytes, let first = bytes.first, first == Self.abbreviated || first == Self.verbatim {
             (marker, rest) = (Self.verbatim, bytes)
         } else {

@@ -63,7 +63,7 @@ final class PayloadQueue: @unchecked Sendable {
         /// after it.
         func read(_ ref: PayloadRef, from blocks: BlockCache, at slot: Int) throws {
             let prefix = PayloadSpool.avatarPrefix
-            reserve(2 * Int(ref.length) + prefix.count)  // the payload, then its avatar in full
+            reserve(2 * Int(ref.length) + prefix.utf8CodeUnitCount)  // the payload, then its avatar in full
             (bytes + count).update(from: try blocks.payload(ref).assumingMemoryBound(to: UInt8.self), count: Int(ref.length))
             var field = slot
             let start = count
@@ -76,10 +76,11 @@ final class PayloadQueue: @unchecked Sendable {
             guard avatarCount != UInt32.max else { return }
             let (isAbbreviated, own) = PayloadSpool.avatar(at: bytes + avatarStart, count: Int(avatarCount))
             if isAbbreviated {
-                prefix.withUnsafeBufferPointer { (bytes + count).update(from: $0.baseAddress!, count: prefix.count) }
-                (bytes + count + prefix.count).update(from: bytes + avatarStart + own.lowerBound, count: own.count)
-                fields[avatar] = (UInt32(count), UInt32(prefix.count + own.count))
-                count += prefix.count + own.count
+                let length = prefix.utf8CodeUnitCount
+                (bytes + count).update(from: prefix.utf8Start, count: length)
+                (bytes + count + length).update(from: bytes + avatarStart + own.lowerBound, count: own.count)
+                fields[avatar] = (UInt32(count), UInt32(length + own.count))
+                count += length + own.count
             } else {
                 fields[avatar] = (UInt32(avatarStart + own.lowerBound), UInt32(own.count))
             }

@@ -304,7 +304,7 @@ private final class Written {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let spool = try PayloadSpool(index: 0, folder: folder)
-        let prefix = String(decoding: PayloadSpool.avatarPrefix, as: UTF8.self)
+        let prefix = PayloadSpool.avatarPrefix.description
         let avatars: [String?] = [
             prefix + "Q3auHgzwzM4/132", prefix, "\u{01}x", "\u{02}y", "\u{01}", "\u{02}", "",
             "https://example.com/a.png", nil, String(prefix.dropLast()), "\u{01}" + prefix,
