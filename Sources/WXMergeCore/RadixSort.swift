@@ -15,8 +15,8 @@ extension Array where Element: BitwiseCopyable {
     ///     half of the result on one thread and the back half on the other: for a sort
     ///     that has both cores to itself.
     ///   - scratch: room for at least `count` elements, for a caller that sorts several
-    ///     arrays in turn (memory touched for the first time is not free); on one thread
-    ///     only.
+    ///     arrays in turn (memory touched for the first time is not free). The sort on two
+    ///     threads uses the buffer it merges into instead.
     mutating func sort(byKey key: (Element) -> UInt64, thenBy areInIncreasingOrder: (Element, Element) -> Bool,
                        onTwoThreads: Bool = false, scratch: UnsafeMutableBufferPointer<Element>? = nil) {
         guard count > 1 else { return }

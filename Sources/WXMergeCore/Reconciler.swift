@@ -533,7 +533,7 @@ struct LinkState {
     typealias Keyed = (prefix: UInt64, scope: Int32, text: TextRef, record: Int32)
 
     /// Room for every record's key and the sort's scratch, used by one rule after the
-    /// other: made afresh for each, they were about 50 fresh huge pages at a million
+    /// other: made afresh for each, they cost some 30 more fresh huge pages at a million
     /// people, and fresh pages are not free.
     final class KeyWorkspace {
         var keyed: [Keyed] = []
