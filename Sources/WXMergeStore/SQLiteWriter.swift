@@ -354,9 +354,10 @@ struct LinkTexts: Sendable {
         bytes.reserveCapacity(result.links.count * (UserID.textLength + 48))
         ends.reserveCapacity(result.links.count)
         var id = [UInt8](repeating: 0, count: UserID.textLength)
+        let (users, userOf) = (result.users, result.userOf)
         result.arena.withUnsafeBufferPointer { arena in
             for link in result.links {
-                id.withUnsafeMutableBufferPointer { result.users[Int(result.userOf[Int(link.a)])].id.write(to: $0.baseAddress!) }
+                id.withUnsafeMutableBufferPointer { users[Int(userOf[Int(link.a)])].id.write(to: $0.baseAddress!) }
                 bytes.append(contentsOf: id)
                 let (scope, ref) = result.keyParts(of: link.rule, record: link.a)
                 let scopeBytes: UnsafeBufferPointer<UInt8>? = switch scope {

@@ -148,7 +148,7 @@ struct Pipeline {
             }
             do {
                 try writer.write(ordered, spools: spools, to: path, userNumbers: {
-                    spoolsDone.arrive()
+                    spoolsDone.arrive()  // asked for once the records are in
                     return try linking.value().userOf
                 },
                                  remainder: { try deciding.value().0 }, usersWritten: { try writingUsers.value() },
