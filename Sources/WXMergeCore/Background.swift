@@ -65,3 +65,40 @@ private final class ThreadBody {
         self.run = run
     }
 }
+
+/// Runs `body` for each of `0..<count` at once, on the calling thread and `count - 1`
+/// threads of their own; returns when all are done. Unlike `concurrentPerform`, whose
+/// helpers come from Dispatch's pool and join only when it has room, these run side by
+/// side even when the pool is busy (tests run in parallel): the record readers wait for
+/// one another when one shares another's file.
+public func onThreads(_ count: Int, _ body: (Int) -> Void) {
+    withoutActuallyEscaping(body) { body in
+        // The threads reach `body` through this box, which lets it go before returning:
+        // a non-escaping closure must not outlive the call.
+        let shared = SharedBody(body)
+        let done = DispatchSemaphore(value: 0)
+        var started = 0
+        for index in 1..<max(count, 1) {
+            if startThread({ shared.run(index); done.signal() }) {
+                started += 1
+            } else {
+                shared.run(index)
+            }
+        }
+        if count > 0 { shared.run(0) }
+        for _ in 0..<started { done.wait() }
+        shared.body = nil
+    }
+}
+
+private final class SharedBody: @unchecked Sendable {
+    var body: ((Int) -> Void)?
+
+    init(_ body: @escaping (Int) -> Void) {
+        self.body = body
+    }
+
+    func run(_ index: Int) {
+        body!(index)
+    }
+}

@@ -11,50 +11,86 @@ public struct FileRecords: Sendable {
     public var bytes = 0
 }
 
-/// The records of every file one reader thread reads, in one set of arrays: a file's
-/// records go in where the last file's ended. Per-file arrays merged afterwards would
-/// write every record, and touch fresh pages for it, twice.
+/// The records of every file one reader thread reads, in the order it read them, in
+/// blocks of `SharedRecords`: a file's records go in where the last file's ended.
 final class RecordBuffer {
-    /// Records with `file` set to their file's index; `source` indexes `sources`.
-    var records: [Record] = []
-    var arena: [UInt8] = []
-    /// Sources in the order first seen.
-    var sources: [String] = []
+    private let shared: SharedRecords
+    /// Records held; they are numbered from 0 in the order they were added.
+    private(set) var count = 0
+    /// The blocks taken, by number and where they are: record `i` is in block
+    /// `i / recordsPerBlock`.
+    private var blocks: [(number: Int, room: UnsafeMutablePointer<Record>)] = []
+    /// The room left in the text run being filled, and its offset in the arena.
+    private var text: UnsafeMutablePointer<UInt8>?
+    private var textOffset = 0
+    private var textLeft = 0
+    /// `Record.source` of every record indexes `sources`.
+    private(set) var sources: [String] = []
     private var sourceIndex: [String: Int32] = [:]
     /// Marks of a document's records, to reject one once the defaults are known;
     /// reused from document to document and from file to file.
     var spans: [(start: Mark, end: Mark)] = []
 
-    /// Room for records of typical exports (300 bytes of YAML or more a record) from up
-    /// to `bytes` of input, so the arrays do not grow by copying; smaller records grow
-    /// them as usual. Pages reserved but never written cost no memory.
-    init(reservingFor bytes: Int) {
-        records.reserveCapacity(bytes / 200)
-        arena.reserveCapacity(bytes / 3)
+    init(shared: SharedRecords) {
+        self.shared = shared
     }
 
-    /// Readies the room beyond the records and texts held, up to `records` records and
-    /// `textBytes` bytes of text in all, as far as the arrays have room: a page written
-    /// for the first time costs far more than its zeroing on a virtual machine whose host
-    /// takes back free memory, and a thread out of files has the time the others' last
-    /// files take to pay it, before the join copies their records here.
-    func readyRoom(records: Int, textBytes: Int) {
-        Self.populate(&self.records, upTo: records)
-        Self.populate(&arena, upTo: textBytes)
+    private static let shift = SharedRecords.recordsPerBlock.trailingZeroBitCount
+    private static let mask = SharedRecords.recordsPerBlock - 1
+
+    subscript(index: Int) -> Record {
+        get { blocks[index >> Self.shift].room[index & Self.mask] }
+        set { blocks[index >> Self.shift].room[index & Self.mask] = newValue }
     }
 
-    private static func populate<Element>(_ array: inout [Element], upTo count: Int) {
-        let end = min(count, array.capacity)
-        guard end > array.count else { return }
-        array.withUnsafeMutableBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return }
-            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-            let start = (Int(bitPattern: base) + buffer.count * MemoryLayout<Element>.stride + page - 1) / page * page
-            let stop = (Int(bitPattern: base) + end * MemoryLayout<Element>.stride) / page * page
-            // MADV_POPULATE_WRITE (23, Linux 5.14): the kernel writes the pages in; where
-            // it is not known, nothing happens.
-            if stop > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), stop - start, 23) }
+    func append(_ record: Record) {
+        if count >> Self.shift == blocks.count {
+            let (number, room) = shared.takeRecordBlock()
+            blocks.append((number, room))
         }
+        (blocks[count >> Self.shift].room + (count & Self.mask)).initialize(to: record)
+        count += 1
+    }
+
+    /// Keeps the first `count` records (the blocks stay taken, to be filled again).
+    func removeRecords(from count: Int) {
+        self.count = min(self.count, count)
+    }
+
+    /// Stores a text in the arena: where it is.
+    func store(_ bytes: UnsafeBufferPointer<UInt8>) -> TextRef {
+        if bytes.count > textLeft {
+            let (offset, room, size) = shared.takeText(bytes.count)
+            (text, textOffset, textLeft) = (room, offset, size)
+        }
+        if let base = bytes.baseAddress, !bytes.isEmpty {
+            text!.initialize(from: base, count: bytes.count)
+        }
+        let ref = TextRef(offset: UInt32(textOffset), length: UInt32(bytes.count))
+        text = text.map { $0 + bytes.count }
+        textOffset += bytes.count
+        textLeft -= bytes.count
+        return ref
+    }
+
+    /// The blocks taken, and how many records each holds (from its start).
+    var blocksHeld: [(block: Int, count: Int)] {
+        blocks.enumerated().map { index, block in
+            (block.number, min(max(count - index * SharedRecords.recordsPerBlock, 0), SharedRecords.recordsPerBlock))
+        }
+    }
+
+    /// How much the buffer holds, to roll back to.
+    var checkpoint: (records: Int, sources: Int) {
+        (count, sources.count)
+    }
+
+    /// Drops what was added since `checkpoint` (but for payloads already spooled and texts
+    /// already stored, which no record then refers to).
+    func rollBack(to checkpoint: (records: Int, sources: Int)) {
+        removeRecords(from: checkpoint.records)
+        for source in sources[checkpoint.sources...] { sourceIndex[source] = nil }
+        sources.removeSubrange(checkpoint.sources...)
     }
 
     func sourceID(_ name: String) -> Int32 {
@@ -116,8 +152,18 @@ final class RecordFileReader {
         private static let names: [[UInt8]] = allCases.map { Array($0.name.utf8) }
     }
 
+    /// Where a tail another thread reads starts (see `SharedFile`), and the column of
+    /// its records' `-`.
+    struct Tail {
+        var offset: Int
+        var column: Int
+    }
+
+    /// Thrown when the owner of a shared file reaches the line where a taken tail starts.
+    private struct TailTaken: Error {}
+
     /// A document's defaults and the records still waiting for them.
-    private struct Document {
+    struct Document {
         var appid: (value: [UInt8], mark: Mark)?
         var source: String?
         var platform: [UInt8]?
@@ -137,6 +183,10 @@ final class RecordFileReader {
     private let buffer: RecordBuffer
     private var result = FileRecords()
     private var document = Document()
+    /// The file as shared with a thread that may take its tail, when this reader owns it.
+    private let sharedFile: SharedFile?
+    /// Whether a taken tail has been decided on.
+    private var tailSettled = false
 
     // Scratch for the record being read, reused from record to record.
     private let values = FieldValues(fields: Field.allCases.count)
@@ -147,15 +197,20 @@ final class RecordFileReader {
     private var platform = RecordFileReader.pending
     private var attributes = AttributeMembers()
 
+    /// - Parameters:
+    ///   - sharedFile: the file as shared with threads that may take its tail.
+    ///   - tail: reads only a tail of the file (`readTail`), for `adopt`.
     init(job: Job, path: String, displayPath: String, fileIndex: Int32, buffer: RecordBuffer,
-         spool: PayloadSpool, progress: ReadProgress?) throws {
+         spool: PayloadSpool, progress: ReadProgress?, sharedFile: SharedFile? = nil, tail: Tail? = nil) throws {
         self.job = job
         self.buffer = buffer
         self.fileIndex = fileIndex
         self.spool = spool
         self.progress = progress
-        reader = try YAMLEventReader(path: path, displayPath: displayPath, progress: progress)
-        buffer.spans.reserveCapacity(reader.fileSize / 200)
+        self.sharedFile = sharedFile
+        reader = try YAMLEventReader(path: path, displayPath: displayPath, progress: progress,
+                                     offset: tail?.offset ?? 0, sharedFile: sharedFile)
+        buffer.spans.reserveCapacity((reader.fileSize - (tail?.offset ?? 0)) / 200)
         let name = displayPath.split(separator: "/").last.map(String.init) ?? displayPath
         stem = name.firstIndex(of: ".").map { String(name[..<$0]) } ?? name
         var apps: [[UInt8]: Int32] = [:]
@@ -170,26 +225,77 @@ final class RecordFileReader {
     /// - Throws: `RunFailure` 65 for a file that is not valid YAML or not of the
     ///   shape SPEC §2.2 allows, 66 when it cannot be read.
     func read() throws -> FileRecords {
-        try reader.next()
-        while true {
-            try reader.next()
-            switch reader.kind {
-            case .documentStart:
-                try readDocument()
-            case .streamEnd:
-                for (key, tally) in unknownKeyTallies {
-                    result.warnings[RecordMessage.unknownKey(key)] = WarningTally(
-                        message: RecordMessage.unknownKey(key), count: tally.count,
-                        first: tally.first.location(in: reader.displayPath))
-                }
-                result.bytes = reader.bytesRead
-                progress?.add(records: result.read % 4096)
-                progress?.fileDone()
-                return result
-            default:
-                throw fileError(RecordMessage.topLevelShape)
-            }
+        defer {
+            if sharedFile?.close() == true, !tailSettled { sharedFile?.decide(.refuse) }
         }
+        do {
+            try reader.next()
+            while true {
+                try reader.next()
+                switch reader.kind {
+                case .documentStart:
+                    try readDocument()
+                case .streamEnd:
+                    return finish(bytes: reader.bytesRead)
+                default:
+                    throw fileError(RecordMessage.topLevelShape)
+                }
+            }
+        } catch is TailTaken {
+            resolveDocument()
+            return finish(bytes: sharedFile!.tail.offset)
+        }
+    }
+
+    /// Reads a tail (see `SharedFile`): whether it is one block sequence at the tail's
+    /// column, from its first line to the end of the file. Its records wait for `adopt`.
+    func readTail(column: Int) throws -> Bool {
+        try reader.next()
+        try reader.next()
+        guard reader.kind == .documentStart else { return false }
+        document = Document(firstRecord: buffer.count)
+        buffer.spans.removeAll(keepingCapacity: true)
+        try reader.next()
+        guard reader.kind == .sequenceStart, reader.isBlockSequence, reader.start == Mark(line: 0, column: column) else {
+            return false
+        }
+        try readRecords()
+        try reader.next()
+        guard reader.kind == .documentEnd else { return false }
+        try reader.next()
+        return reader.kind == .streamEnd
+    }
+
+    /// Gives the tail's records the owner's document's defaults, and counts their lines and
+    /// positions on from the owner's.
+    func adopt(_ handoff: SharedFile.Handoff) -> FileRecords {
+        var defaults = handoff.document
+        defaults.firstRecord = document.firstRecord
+        document = defaults
+        resolveDocument()
+        for index in document.firstRecord..<buffer.count {
+            buffer[index].line += Int32(handoff.line)
+            buffer[index].ordinal += Int32(handoff.ordinal)
+        }
+        var part = finish(bytes: reader.bytesRead, isWhole: false)
+        for index in part.rejections.indices {
+            part.rejections[index].location.line += handoff.line
+            part.rejections[index].end.line += handoff.line
+        }
+        for key in part.warnings.keys { part.warnings[key]!.first.line += handoff.line }
+        return part
+    }
+
+    private func finish(bytes: Int, isWhole: Bool = true) -> FileRecords {
+        for (key, tally) in unknownKeyTallies {
+            result.warnings[RecordMessage.unknownKey(key)] = WarningTally(
+                message: RecordMessage.unknownKey(key), count: tally.count,
+                first: tally.first.location(in: reader.displayPath))
+        }
+        result.bytes = bytes
+        progress?.add(records: result.read % 4096)
+        if isWhole { progress?.fileDone() }
+        return result
     }
 
     private func fileError(_ message: String, at mark: Mark? = nil) -> RunFailure {
@@ -200,7 +306,7 @@ final class RecordFileReader {
     // MARK: Documents
 
     private func readDocument() throws {
-        document = Document(firstRecord: buffer.records.count)
+        document = Document(firstRecord: buffer.count)
         buffer.spans.removeAll(keepingCapacity: true)
         try reader.next()
         switch reader.kind {
@@ -216,7 +322,7 @@ final class RecordFileReader {
             throw fileError(RecordMessage.topLevelShape)
         }
         try reader.next()  // document end
-        try resolveDocument()
+        resolveDocument()
     }
 
     private func readTopMapping() throws {
@@ -254,19 +360,40 @@ final class RecordFileReader {
     }
 
     private func readRecords() throws {
+        let column = reader.isBlockSequence ? reader.start.column : -1
+        sharedFile?.enterRecords(column: column)
+        defer { sharedFile?.leaveRecords() }
         try reader.next()
         while reader.kind != .sequenceEnd {
+            if let sharedFile, !tailSettled, let line = sharedFile.splitLine {
+                try reachTail(at: line, of: sharedFile, column: column)
+            }
             if reader.kind == .alias { throw fileError(RecordMessage.aliasesNotSupported) }
             try readRecord()
             try reader.next()
         }
     }
 
+    /// At an item of the records, with a tail being read from the line whose index is
+    /// `line`: once there, takes the tail if it is what would be read from here, and ends
+    /// the file (`TailTaken`); once past it, refuses it.
+    private func reachTail(at line: Int, of sharedFile: SharedFile, column: Int) throws {
+        let lineStart = reader.startIndex - reader.start.column
+        guard lineStart >= line else { return }
+        tailSettled = true
+        guard lineStart == line, column == sharedFile.tail.column, sharedFile.awaitTail() else {
+            sharedFile.decide(.refuse)
+            return
+        }
+        sharedFile.decide(.adopt(SharedFile.Handoff(document: document, line: reader.start.line, ordinal: result.read)))
+        throw TailTaken()
+    }
+
     /// Applies the document's defaults to its records, rejecting those still without a
     /// usable appid or platform.
-    private func resolveDocument() throws {
+    private func resolveDocument() {
         let first = document.firstRecord
-        guard first < buffer.records.count else { return }
+        guard first < buffer.count else { return }
         let defaultApp: Int32? = document.appid.flatMap { appByID[$0.value] }
         let defaultAppReason: String? = document.appid.map {
             App.isWellFormedAppID($0.value) ? RecordMessage.unlistedAppID : RecordMessage.malformedAppID
@@ -274,8 +401,8 @@ final class RecordFileReader {
         let defaultPlatform: Int32? = document.platform.flatMap { platformByID[$0] }
         let source = buffer.sourceID(document.source ?? stem)
         var kept = first
-        for index in first..<buffer.records.count {
-            var record = buffer.records[index]
+        for index in first..<buffer.count {
+            var record = buffer[index]
             let span = buffer.spans[index - first]
             var reason: String?
             if record.app == Self.pending {
@@ -300,10 +427,10 @@ final class RecordFileReader {
             if record.platform < 0, !record.unionid.isMissing {
                 warn(RecordMessage.unionidWithoutPlatform, at: span.start)
             }
-            buffer.records[kept] = record
+            buffer[kept] = record
             kept += 1
         }
-        buffer.records.removeSubrange(kept...)
+        buffer.removeRecords(from: kept)
     }
 
     // MARK: Records
@@ -443,13 +570,8 @@ final class RecordFileReader {
 
     private func accept(start: Mark, end: Mark) throws {
         let location = start
-        func store(_ bytes: UnsafeBufferPointer<UInt8>) -> TextRef {
-            let offset = UInt32(buffer.arena.count)
-            buffer.arena.append(contentsOf: bytes)
-            return TextRef(offset: offset, length: UInt32(bytes.count))
-        }
         func ref(_ field: Field) -> TextRef {
-            value(field).map(store) ?? .missing
+            value(field).map(buffer.store) ?? .missing
         }
         func time(_ field: Field) -> Int64 {
             guard let bytes = value(field), !Normalization.isBlank(bytes) else { return Record.noTime }
@@ -471,7 +593,7 @@ final class RecordFileReader {
         if let phone {
             e164 = Normalization.phone(phone)
             if let e164 {
-                phoneKey = e164.withUnsafeBufferPointer(store)
+                phoneKey = e164.withUnsafeBufferPointer(buffer.store)
             } else {
                 warn(RecordMessage.phoneNotNormalised, at: location)
             }
@@ -480,7 +602,7 @@ final class RecordFileReader {
         var emailKey = TextRef.missing
         if let email {
             if let normalised = Normalization.email(email) {
-                emailKey = normalised.withUnsafeBufferPointer(store)
+                emailKey = normalised.withUnsafeBufferPointer(buffer.store)
             } else {
                 warn(RecordMessage.emailNotNormalised, at: location)
             }
@@ -521,7 +643,7 @@ final class RecordFileReader {
             fields: fields, payload: payload)
         record.phoneKey = phoneKey
         record.emailKey = emailKey
-        buffer.records.append(record)
+        buffer.append(record)
         buffer.spans.append((start, end))
     }
 

@@ -24,6 +24,11 @@ public struct RecordReader {
     public let job: Job
     public let files: [InputFile]
     public let workers: Int
+    /// Records expected a byte of input, for the room reserved for them (more take
+    /// memory of their own, and are then copied once).
+    var recordsPerInputByte = 1.0 / 128
+    /// The least of a file left unread for a thread out of files to take half of it.
+    var smallestTail = 2 << 20
 
     /// - Parameter workers: reader threads; by default one per core (never more than files).
     public init(job: Job, files: [InputFile], workers: Int? = nil) {
@@ -35,48 +40,60 @@ public struct RecordReader {
     /// - Parameter spoolFolder: where the payload spools go (unlinked on creation).
     public func read(spoolFolder: String, progress: ReadProgress? = nil) throws -> (ReadResult, [PayloadSpool]) {
         let spools = try (0..<workers).map { try PayloadSpool(index: UInt16($0), folder: spoolFolder) }
+        let merged = Mutex(MergedFiles(files: files))
+        let (records, arena, sources) = try SharedRecords.collect(
+            inputBytes: files.reduce(0) { $0 + $1.size }, recordsPerInputByte: recordsPerInputByte
+        ) { shared in
+            let buffers = (0..<workers).map { _ in RecordBuffer(shared: shared) }
+            try readFiles(into: buffers, spools: spools, merged: merged, progress: progress)
+            return (SourceRanks.number(buffers), buffers)
+        }
+        return (merged.withLock { $0.finish(records: records, arena: arena, sources: sources) }, spools)
+    }
+
+    /// Reads the files, a thread per buffer, each taking the largest file left when it is
+    /// free; a thread out of files takes half of what another has left of its file.
+    private func readFiles(into buffers: [RecordBuffer], spools: [PayloadSpool], merged: borrowing Mutex<MergedFiles>,
+                           progress: ReadProgress?) throws {
         let job = self.job
         let files = self.files
+        let smallestTail = self.smallestTail
         let schedule = files.indices.sorted { files[$0].size > files[$1].size }
         let next = Atomic<Int>(0)
-        let merged = Mutex(MergedFiles(files: files))
         let failures = Mutex<[Int: RunFailure]>([:])
-        // Room in each for what a thread can be expected to read when it takes the next
-        // file only once it is idle: its share, and a largest file more (all of the
-        // input at most). The joined arrays have room for the whole input: a thread that
-        // read more than that grows its arrays by copying, as arrays do.
-        let totalBytes = files.reduce(0) { $0 + $1.size }
-        let share = min(totalBytes, totalBytes / workers + (files.map(\.size).max() ?? 0))
-        nonisolated(unsafe) let buffers = (0..<workers).map { _ in RecordBuffer(reservingFor: share) }
-        // The first thread out of files keeps its arrays at the join, and readies room in
-        // them for the others' records while they read their last files.
-        let firstDone = Atomic<Int>(-1)
-        let workers = self.workers
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            var bytesRead = 0
+        let workers = buffers.count
+        // The file each thread is reading, whose tail a thread out of files may take.
+        let reading = Mutex<[SharedFile?]>(Array(repeating: nil, count: workers))
+        nonisolated(unsafe) let buffers = buffers
+        onThreads(workers) { worker in
+            let buffer = buffers[worker]
             while true {
                 let slot = next.add(1, ordering: .relaxed).oldValue
                 guard slot < schedule.count else {
-                    let buffer = buffers[worker]
                     buffer.spans = []
-                    if workers > 1, bytesRead > 0, firstDone.compareExchange(
-                        expected: -1, desired: worker, ordering: .relaxed).exchanged {
-                        // As many records in all as the records a byte read so far (by
-                        // every thread) suggest, with as many bytes of text each as here.
-                        let (records, bytes) = progress.map { ($0.records, $0.bytes) } ?? (buffer.records.count, bytesRead)
-                        let total = Int(Double(records) * Double(totalBytes) / Double(max(bytes, 1)))
-                        buffer.readyRoom(records: total,
-                                         textBytes: buffer.arena.count * total / max(buffer.records.count, 1))
+                    for file in reading.withLock({ $0.compactMap { $0 } }) where failures.withLock({ $0.isEmpty }) {
+                        guard let tail = file.takeTail(minimum: smallestTail) else { continue }
+                        if var part = Self.readTail(tail, of: file, job: job, buffer: buffer,
+                                                    spool: spools[worker], progress: progress) {
+                            if !part.rejections.isEmpty { RawText.fill(&part.rejections, from: file.path) }
+                            merged.withLock { $0.add(part) }
+                        }
+                        buffer.spans = []
+                        break
                     }
                     return
                 }
                 let index = schedule[slot]
-                bytesRead += files[index].size
                 let failure: RunFailure
+                let sharedFile = workers > 1 ? SharedFile(path: files[index].path, displayPath: files[index].displayPath,
+                                                          fileIndex: Int32(index), size: files[index].size) : nil
+                reading.withLock { $0[worker] = sharedFile }
+                defer { reading.withLock { $0[worker] = nil } }
                 do {
                     let reader = try RecordFileReader(
                         job: job, path: files[index].path, displayPath: files[index].displayPath,
-                        fileIndex: Int32(index), buffer: buffers[worker], spool: spools[worker], progress: progress)
+                        fileIndex: Int32(index), buffer: buffer, spool: spools[worker], progress: progress,
+                        sharedFile: sharedFile)
                     var part = try reader.read()
                     if !part.rejections.isEmpty {
                         RawText.fill(&part.rejections, from: files[index].path)
@@ -96,8 +113,25 @@ public struct RecordReader {
         if let (_, failure) = failures.withLock({ $0.min { $0.key < $1.key } }) {
             throw failure
         }
-        let keeper = firstDone.load(ordering: .relaxed)
-        return (merged.withLock { $0.finish(buffers, keeping: keeper >= 0 ? buffers[keeper] : nil) }, spools)
+    }
+}
+
+extension RecordReader {
+    /// Reads `tail` of a file another thread is reading into `buffer`: what it held, when
+    /// the owner takes it; nil, with `buffer` as it was, when not.
+    static func readTail(_ tail: RecordFileReader.Tail, of file: SharedFile, job: Job, buffer: RecordBuffer,
+                         spool: PayloadSpool, progress: ReadProgress?) -> FileRecords? {
+        let checkpoint = buffer.checkpoint
+        let reader = try? RecordFileReader(
+            job: job, path: file.path, displayPath: file.displayPath, fileIndex: file.fileIndex,
+            buffer: buffer, spool: spool, progress: progress, tail: tail)
+        let whole = (try? reader?.readTail(column: tail.column)) ?? false
+        file.tailRead(whole)
+        if whole, let reader, case .adopt(let handoff) = file.awaitDecision() {
+            return reader.adopt(handoff)
+        }
+        buffer.rollBack(to: checkpoint)
+        return nil
     }
 }
 
@@ -128,58 +162,39 @@ private struct MergedFiles: ~Copyable {
         result.bytes += part.bytes
     }
 
-    /// The merged result, moved out. The arrays of `keeper` (the buffer that readied
-    /// room for the others') are kept when they have room for all, else the fullest
-    /// buffer's (they have room for the others' as a rule); the others' records are
-    /// appended to them.
-    mutating func finish(_ buffers: [RecordBuffer], keeping keeper: RecordBuffer?) -> ReadResult {
-        let (records, bytes) = buffers.reduce((0, 0)) { ($0.0 + $1.records.count, $0.1 + $1.arena.count) }
-        var buffers = buffers.sorted { $0.records.count > $1.records.count }
-        if let keeper, keeper.records.capacity >= records, keeper.arena.capacity >= bytes {
-            buffers = [keeper] + buffers.filter { $0 !== keeper }
-        }
-        // The fullest buffer's sources number the others' too.
-        let first = buffers[0]
-        swap(&result.records.records, &first.records)
-        swap(&result.records.arena, &first.arena)
-        result.records.records.reserveCapacity(records)
-        result.records.arena.reserveCapacity(bytes)
-        for buffer in buffers.dropFirst() {
-            // Each array is let go as soon as it is copied: the end of the read is the
-            // run's highest point of memory but for the write.
-            let base = UInt32(result.records.arena.count)
-            result.records.arena.append(contentsOf: buffer.arena)
-            buffer.arena = []
-            let sourceIDs = buffer.sources.map(first.sourceID)
-            func rebase(_ ref: TextRef) -> TextRef {
-                ref.isMissing ? ref : TextRef(offset: ref.offset + base, length: ref.length)
-            }
-            for var record in buffer.records {
-                record.source = sourceIDs[Int(record.source)]
-                record.openid = rebase(record.openid)
-                record.unionid = rebase(record.unionid)
-                record.legacyID = rebase(record.legacyID)
-                record.phoneKey = rebase(record.phoneKey)
-                record.emailKey = rebase(record.emailKey)
-                result.records.records.append(record)
-            }
-            buffer.records = []
-        }
-        let sources = first.sources
-        let order = sources.indices.sorted { sources[$0].precedesInByteOrder(sources[$1]) }
-        if order != Array(sources.indices) {
-            var rank = [Int32](repeating: 0, count: sources.count)
-            for (position, id) in order.enumerated() { rank[id] = Int32(position) }
-            for index in result.records.records.indices {
-                result.records.records[index].source = rank[Int(result.records.records[index].source)]
-            }
-        }
-        result.records.sources = order.map { sources[$0] }
+    /// The merged result, moved out, with the records of every thread.
+    mutating func finish(records: [Record], arena: [UInt8], sources: [String]) -> ReadResult {
+        result.records.records = records
+        result.records.arena = arena
+        result.records.sources = sources
         result.rejections.sort { $0.location < $1.location }
         result.warnings = warnings.values.sorted { ($1.count, $0.message) < ($0.count, $1.message) }
         var done = ReadResult()
         swap(&done, &result)
         return done
+    }
+}
+
+/// Sources numbered in byte order across the reader threads, each of which numbered
+/// the ones it met in the order it met them.
+enum SourceRanks {
+    /// The sources of all `buffers`, sorted and unique; their records' sources renumbered
+    /// to index it (each buffer's on a thread of its own).
+    static func number(_ buffers: [RecordBuffer]) -> [String] {
+        let sources = Set(buffers.flatMap(\.sources)).sorted { $0.precedesInByteOrder($1) }
+        var rank: [String: Int32] = [:]
+        for (position, source) in sources.enumerated() { rank[source] = Int32(position) }
+        nonisolated(unsafe) let buffers = buffers
+        let ranks = buffers.map { $0.sources.map { rank[$0]! } }
+        DispatchQueue.concurrentPerform(iterations: buffers.count) { index in
+            let buffer = buffers[index]
+            let ranks = ranks[index]
+            guard ranks != Array(0..<Int32(ranks.count)) else { return }
+            for record in 0..<buffer.count {
+                buffer[record].source = ranks[Int(buffer[record].source)]
+            }
+        }
+        return sources
     }
 }
 

@@ -51,16 +51,27 @@ final class YAMLEventReader {
 
     private(set) var kind = EventKind.streamStart
     private(set) var start = Mark(line: 0, column: 0)
+    /// Where the event starts, in characters from the start of what was read.
+    private(set) var startIndex = 0
+    /// Whether the sequence the event starts is in block style (not `[…]`).
+    private(set) var isBlockSequence = false
     private(set) var end = Mark(line: 0, column: 0)
     private var event = yaml_event_t()
     /// The current scalar's bytes (valid until the next call to `next()`).
     private(set) var scalar = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
     private(set) var isPlainScalar = false
 
+    private let sharedFile: SharedFile?
+
     /// Opens `path`; a missing, unreadable or non-regular file is exit 66.
-    init(path: String, displayPath: String, progress: ReadProgress? = nil) throws {
+    /// - Parameters:
+    ///   - offset: where in the file to start reading (marks count from there).
+    ///   - sharedFile: told how far the file has been read, for a thread that may take its tail.
+    init(path: String, displayPath: String, progress: ReadProgress? = nil, offset: Int = 0,
+         sharedFile: SharedFile? = nil) throws {
         self.displayPath = displayPath
         self.progress = progress
+        self.sharedFile = sharedFile
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         var info = stat()
         guard fd >= 0, fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
@@ -71,6 +82,11 @@ final class YAMLEventReader {
         }
         self.fd = fd
         fileSize = Int(info.st_size)
+        if offset > 0, lseek(fd, off_t(offset), SEEK_SET) < 0 {
+            let code = errno
+            close(fd)
+            throw RunFailure(exitCode: RunFailure.missingInput, [.error(at: nil, RecordMessage.cannotRead(displayPath, code))])
+        }
         parser = .allocate(capacity: 1)
         guard yaml_parser_initialize(parser) == 1 else {
             parser.deallocate()
@@ -102,6 +118,7 @@ final class YAMLEventReader {
             if n > 0 {
                 bytesRead += n
                 progress?.add(bytes: n)
+                sharedFile?.readUpTo(bytesRead)
             }
             return 1
         }
@@ -117,13 +134,16 @@ final class YAMLEventReader {
             throw failure()
         }
         start = Mark(event.start_mark)
+        startIndex = Int(event.start_mark.index)
         end = Mark(event.end_mark)
         switch event.type {
         case YAML_STREAM_START_EVENT: kind = .streamStart
         case YAML_STREAM_END_EVENT: kind = .streamEnd
         case YAML_DOCUMENT_START_EVENT: kind = .documentStart
         case YAML_DOCUMENT_END_EVENT: kind = .documentEnd
-        case YAML_SEQUENCE_START_EVENT: kind = .sequenceStart
+        case YAML_SEQUENCE_START_EVENT:
+            kind = .sequenceStart
+            isBlockSequence = event.data.sequence_start.style != YAML_FLOW_SEQUENCE_STYLE
         case YAML_SEQUENCE_END_EVENT: kind = .sequenceEnd
         case YAML_MAPPING_START_EVENT: kind = .mappingStart
         case YAML_MAPPING_END_EVENT: kind = .mappingEnd

@@ -1,6 +1,6 @@
 import Testing
 import WXMergeCore
-import WXMergeYAML
+@testable import WXMergeYAML
 
 @Suite struct RecordReaderTests {
     @Test func aMappingWithDefaultsGivesItsRecordsAppAndSource() throws {
@@ -20,8 +20,8 @@ import WXMergeYAML
         #expect(records.text(records.records[0].legacyID) == "10023")
     }
 
-    /// Each reader thread keeps the records of the files it reads in arrays of its own;
-    /// they are joined at the end. What a record says must not depend on which thread
+    /// The reader threads keep their records in one array, a block of it each at a time,
+    /// in the order they read them. What a record says must not depend on which thread
     /// read it, nor on how many there were.
     @Test func theRecordsAreTheSameWhateverTheNumberOfReaderThreads() throws {
         var exports: [String: String] = [:]
@@ -32,14 +32,6 @@ import WXMergeYAML
             }
             exports["f\(file).yaml"] = "appid: wx000000000000000\(file % 3 + 1)\nrecords:\n" + records.joined()
         }
-        func described(_ result: ReadResult) -> [String] {
-            let set = result.records
-            return set.records.map { record in
-                [set.files[Int(record.file)], "\(record.ordinal)", set.sources[Int(record.source)],
-                 set.text(record.openid) ?? "-", set.text(record.unionid) ?? "-", set.text(record.phoneKey) ?? "-"]
-                    .joined(separator: " ")
-            }.sorted()
-        }
         let workspace = Workspace()
         let one = try workspace.read(exports, workers: 1)
         #expect(one.records.records.count == 45)
@@ -47,7 +39,56 @@ import WXMergeYAML
         for workers in [2, 3] {
             let many = try workspace.read(exports, workers: workers)
             #expect(many.records.sources == one.records.sources)
-            #expect(described(many) == described(one))
+            #expect(Self.described(many) == Self.described(one))
+        }
+    }
+
+    /// Every record as a line of text, sorted.
+    static func described(_ result: ReadResult) -> [String] {
+        let set = result.records
+        return set.records.map { record in
+            [set.files[Int(record.file)], "\(record.ordinal)", "\(record.line)", set.sources[Int(record.source)],
+             set.text(record.openid) ?? "-", set.text(record.unionid) ?? "-", set.text(record.phoneKey) ?? "-"]
+                .joined(separator: " ")
+        }.sorted()
+    }
+
+    /// A file of 20,000 records with 80 bytes of ids each, more than a block of records
+    /// and than the texts' room when little room is reserved; with `decoys` lines in each
+    /// record's nickname (a quoted scalar) that look like the start of a record.
+    static func largeExport(decoys: Int) -> String {
+        // Read from a decoy on, the rest is a sequence of records too: `\"decoy` is then a
+        // plain scalar, and the closing quote ends up inside one.
+        let nickname = decoys == 0 ? "" : "    nickname: \"n\n" + String(repeating: "  - openid: \\\"decoy\n", count: decoys) + "      end\"\n"
+        return "appid: wx0000000000000001\nrecords:\n" + (0..<20_000).map { index in
+            "  - openid: o\(index)-\(String(repeating: "x", count: 36))\n    unionid: u\(index)-\(String(repeating: "y", count: 36))\n"
+                + nickname + "    source: s\(index % 3)\n"
+        }.joined()
+    }
+
+    /// Records past the room reserved for them go into memory of their own, texts too, and
+    /// are put after the rest when the read ends. A thread out of files reads the second
+    /// half of what another has left of its file when that is large (here, while the
+    /// other thread is still at the large file, as a rule), and its records are kept
+    /// only if the other reaches the line it started at as the start of a record.
+    @Test(arguments: [0, 6])
+    func theRecordsAreTheSameWhenTheyOutgrowTheirRoomOrAFileIsShared(decoys: Int) throws {
+        var exports = ["large.yaml": Self.largeExport(decoys: decoys)]
+        for file in 0..<20 {
+            exports["small\(file).yaml"] = "- openid: s\(file)\n  appid: wx0000000000000003\n"
+        }
+        let workspace = Workspace()
+        let one = try workspace.read(exports, workers: 1)
+        #expect(one.records.records.count == 20_020)
+        #expect(Self.described(one).contains { $0.hasPrefix("exports/large.yaml 19999 ") && $0.contains(" o19999-x") })
+        for (workers, recordsPerInputByte) in [(1, 0.0), (2, 0.0), (2, 1.0 / 128), (3, 1.0 / 128)] {
+            let other = try workspace.read(exports, workers: workers, recordsPerInputByte: recordsPerInputByte,
+                                           smallestTail: 64 << 10)
+            #expect(other.records.sources == one.records.sources)
+            #expect(other.read == one.read)
+            let (described, expected) = (Self.described(other), Self.described(one))
+            #expect(described.count == expected.count)
+            #expect(zip(described, expected).first { $0 != $1 }.map { "\($0) instead of \($1)" } == nil)
         }
     }
 
@@ -237,5 +278,22 @@ enum FileManagerShim {
         let rejection = try #require(result.rejections.first)
         #expect(rejection.location == SourceLocation(file: "exports/crlf.yaml", line: 3, column: 3))
         #expect(rejection.raw == "openid: \"o 2\"\n  appid: wx0000000000000001")
+    }
+}
+
+@Suite struct SharedFileTests {
+    /// A tail's first line is agreed on by its index in characters, as libyaml counts them.
+    @Test func charactersAreTheBytesLessUTF8ContinuationBytes() {
+        let text = "ab深圳🙂c" + String(repeating: "é", count: 9) + "x\u{7F}\u{80}"
+        let bytes = Array(text.utf8)
+        for start in 0..<4 {
+            let tail = String(decoding: bytes[start...], as: UTF8.self)
+            let expected = bytes[start...].count - bytes[start...].filter { $0 & 0xC0 == 0x80 }.count
+            bytes.withUnsafeBytes { buffer in
+                let counted = SharedFile.continuationBytes(UnsafeRawBufferPointer(rebasing: buffer[start...]))
+                #expect(bytes.count - start - counted == expected)
+            }
+            if start == 0 { #expect(expected == tail.unicodeScalars.count) }
+        }
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import WXMergeCore
-import WXMergeYAML
+@testable import WXMergeYAML
 
 /// Text with `1️⃣`, `2️⃣`… markers: the clean text and the 1-based line and column of
 /// each marker, counted in characters as libyaml counts them.
@@ -80,14 +80,24 @@ final class Workspace {
     }
 
     /// Reads every export with the standard job.
-    func read(_ exports: [String: String], workers: Int? = nil) throws -> ReadResult {
-        try readWithPayloads(exports, workers: workers).0
-    }
-
-    func readWithPayloads(_ exports: [String: String], workers: Int? = nil) throws -> (ReadResult, [PayloadSpool]) {
+    /// - Parameters:
+    ///   - recordsPerInputByte: the records the reader reserves room for, a byte of input.
+    ///   - smallestTail: the least of a file left for a thread out of files to share it.
+    ///   By default what a run uses.
+    func read(_ exports: [String: String], workers: Int? = nil, recordsPerInputByte: Double? = nil,
+              smallestTail: Int? = nil) throws -> ReadResult {
         for (name, text) in exports { write("exports/" + name, text) }
         let job = try job()
-        return try RecordReader(job: job, files: try InputFile.resolve(job), workers: workers).read(spoolFolder: folder)
+        var reader = RecordReader(job: job, files: try InputFile.resolve(job), workers: workers)
+        if let recordsPerInputByte { reader.recordsPerInputByte = recordsPerInputByte }
+        if let smallestTail { reader.smallestTail = smallestTail }
+        return try reader.read(spoolFolder: folder).0
+    }
+
+    func readWithPayloads(_ exports: [String: String]) throws -> (ReadResult, [PayloadSpool]) {
+        for (name, text) in exports { write("exports/" + name, text) }
+        let job = try job()
+        return try RecordReader(job: job, files: try InputFile.resolve(job)).read(spoolFolder: folder)
     }
 
     /// A payload field of a record as text.
