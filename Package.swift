@@ -21,7 +21,8 @@ let package = Package(
             name: "WXMergeCore",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
-        .target(name: "WXMergeYAML", dependencies: ["CYAML", "WXMergeCore"]),
+        .target(name: "YAMLAllocation"),
+        .target(name: "WXMergeYAML", dependencies: ["CYAML", "YAMLAllocation", "WXMergeCore"]),
         .target(
             name: "WXMergeStore",
             dependencies: [
@@ -55,7 +56,7 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 
-for target in package.targets where target.type != .system && target.name != "yaml-scan" {
+for target in package.targets where target.type != .system && !["yaml-scan", "YAMLAllocation"].contains(target.name) {
     var settings = target.swiftSettings ?? []
     if target.type == .regular {
         // The readers and the engine touch class state once per YAML event; the dynamic
