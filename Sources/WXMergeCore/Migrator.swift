@@ -29,6 +29,7 @@ public struct Migrator {
             Counts(from: job.apps[migration.from].appid, to: job.apps[migration.to].appid,
                    mapped: 0, unmapped: 0, erroredItems: maps[index].erroredItems)
         }
+        guard !job.migrations.isEmpty else { return counts }
         let migrationOfApp = Dictionary(job.migrations.enumerated().map { (Int32($1.from), $0) }) { first, _ in first }
         for index in set.records.indices {
             guard let migration = migrationOfApp[set.records[index].app] else { continue }
