@@ -26,7 +26,7 @@ public struct RecordReader {
     public let workers: Int
     /// Records expected a byte of input, for the room reserved for them (more take
     /// memory of their own, and are then copied once).
-    var recordsPerInputByte = 1.0 / 128
+    var recordsPerInputByte = 1.0 / 192
     /// The least of a file left unread for a thread out of files to take half of it.
     var smallestTail = 2 << 20
 

@@ -9,7 +9,7 @@ import Synchronization
 /// of a core at a million people here), and it needs one thread's arrays to be where the
 /// others' records go, which keeps a thread out of files from sharing the last file.
 ///
-/// Room is reserved for records of typical exports (128 bytes of YAML or more a record,
+/// Room is reserved for records of typical exports (192 bytes of YAML or more a record,
 /// a third of the input in texts); pages never written cost no memory. Blocks past that
 /// room come from memory of their own and are put after it when the read ends.
 ///
@@ -45,7 +45,7 @@ final class SharedRecords: @unchecked Sendable {
     ///
     /// - Parameter read: reads the files into buffers on `SharedRecords`; returns them.
     static func collect<Result>(
-        inputBytes: Int, recordsPerInputByte: Double = 1.0 / 128,
+        inputBytes: Int, recordsPerInputByte: Double,
         _ read: (SharedRecords) throws -> (Result, [RecordBuffer])
     ) rethrows -> (records: [Record], arena: [UInt8], Result) {
         let recordBlocks = Int(Double(inputBytes) * recordsPerInputByte) / recordsPerBlock + 1

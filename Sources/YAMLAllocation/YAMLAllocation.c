@@ -36,37 +36,47 @@ struct cache {
     char *end;
 };
 
-static __thread struct cache cache;
+/* Initial-exec: the code is in the executable, and the access then needs no call. */
+static __thread struct cache cache __attribute__((tls_model("initial-exec")));
 
 static inline unsigned size_class(size_t total) {
     return total <= 32 ? 0 : (unsigned)(64 - __builtin_clzll((unsigned long long)(total - 1)) - 5);
 }
 
+/* The paths taken once in a while, out of line, so that the common ones save no registers. */
+__attribute__((noinline)) static void *large_block(size_t size, size_t total) {
+    unsigned char *block = malloc(total);
+    if (!block) return NULL;
+    block[0] = large;
+    memcpy(block + 8, &size, sizeof size);
+    return block + header;
+}
+
+__attribute__((noinline)) static void *carved_block(unsigned k) {
+    size_t bytes = (size_t)32 << k;
+    if ((size_t)(cache.end - cache.next) < bytes) {
+        char *fresh = malloc(chunk);
+        if (!fresh) return NULL;
+        cache.next = fresh;
+        cache.end = fresh + chunk;
+    }
+    unsigned char *block = (unsigned char *)cache.next;
+    cache.next += bytes;
+    block[0] = (unsigned char)k;
+    return block + header;
+}
+
+__attribute__((noinline)) static void free_large(unsigned char *block) {
+    free(block);
+}
+
 void *yaml_malloc(size_t size) {
     size_t total = (size ? size : 1) + header;
-    unsigned char *block;
-    if (total > largest) {
-        block = malloc(total);
-        if (!block) return NULL;
-        block[0] = large;
-        memcpy(block + 8, &size, sizeof size);
-        return block + header;
-    }
+    if (total > largest) return large_block(size, total);
     unsigned k = size_class(total);
-    block = cache.free[k];
-    if (block) {
-        memcpy(&cache.free[k], block + header, sizeof(void *));
-    } else {
-        size_t bytes = (size_t)32 << k;
-        if ((size_t)(cache.end - cache.next) < bytes) {
-            char *fresh = malloc(chunk);
-            if (!fresh) return NULL;
-            cache.next = fresh;
-            cache.end = fresh + chunk;
-        }
-        block = (unsigned char *)cache.next;
-        cache.next += bytes;
-    }
+    unsigned char *block = cache.free[k];
+    if (!block) return carved_block(k);
+    memcpy(&cache.free[k], block + header, sizeof(void *));
     block[0] = (unsigned char)k;
     return block + header;
 }
@@ -75,7 +85,7 @@ void yaml_free(void *pointer) {
     if (!pointer) return;
     unsigned char *block = (unsigned char *)pointer - header;
     if (block[0] == large) {
-        free(block);
+        free_large(block);
         return;
     }
     unsigned k = block[0];

@@ -81,7 +81,7 @@ import WXMergeCore
         let one = try workspace.read(exports, workers: 1)
         #expect(one.records.records.count == 20_020)
         #expect(Self.described(one).contains { $0.hasPrefix("exports/large.yaml 19999 ") && $0.contains(" o19999-x") })
-        for (workers, recordsPerInputByte) in [(1, 0.0), (2, 0.0), (2, 1.0 / 128), (3, 1.0 / 128)] {
+        for (workers, recordsPerInputByte) in [(1, 0.0), (2, 0.0), (2, 1.0 / 192), (3, 1.0 / 192)] {
             let other = try workspace.read(exports, workers: workers, recordsPerInputByte: recordsPerInputByte,
                                            smallestTail: 64 << 10)
             #expect(other.records.sources == one.records.sources)
