@@ -41,7 +41,8 @@ final class SharedRecords: @unchecked Sendable {
     }
 
     /// Runs `read` with room for the records and texts of `inputBytes` of YAML, then
-    /// returns the records `buffers` hold as one array, and the arena their texts are in.
+    /// returns the records of the buffers it returns as one array, and the arena their
+    /// texts are in.
     ///
     /// - Parameter read: reads the files into buffers on `SharedRecords`; returns them.
     static func collect<Result>(
@@ -65,7 +66,7 @@ final class SharedRecords: @unchecked Sendable {
             }
             recordCount = shared!.compact(buffers)
         }
-        shared!.appendOverflow(to: &records, arena: &arena, buffers: buffers)
+        shared!.appendOverflow(to: &records, arena: &arena)
         return (records, arena, result!)
     }
 
@@ -152,7 +153,7 @@ final class SharedRecords: @unchecked Sendable {
 
     /// Adds the records past the reserved room to `records`, the texts past it to `arena`
     /// (in the order of their offsets), and lets their memory go.
-    private func appendOverflow(to records: inout [Record], arena: inout [UInt8], buffers: [RecordBuffer]) {
+    private func appendOverflow(to records: inout [Record], arena: inout [UInt8]) {
         let (recordRooms, textRooms) = overflow.withLock { ($0.records, $0.texts) }
         for (block, range) in leftOver {
             records.append(contentsOf: UnsafeBufferPointer(start: recordBase(block) + range.lowerBound, count: range.count))
