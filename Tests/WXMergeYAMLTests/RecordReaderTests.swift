@@ -281,6 +281,24 @@ enum FileManagerShim {
     }
 }
 
+extension RecordReaderTests {
+    /// A text longer than a block of the arena takes a run of blocks; one that would
+    /// cross the end of the reserved room goes past it whole (here: two blocks reserved
+    /// for the input's texts, four wanted by the first).
+    @Test func aTextLongerThanABlockIsKeptWhole() throws {
+        let email = String(repeating: "a", count: 3_500_000) + "@example.com"
+        let exports = ["a.yaml": "- openid: o1\n  appid: wx0000000000000001\n  email: \(email)\n"
+                       + "- openid: o2\n  appid: wx0000000000000001\n  email: B@Example.com\n"]
+        let workspace = Workspace()
+        for recordsPerInputByte in [0.0, 1.0 / 192] {
+            let set = try workspace.read(exports, workers: 1, recordsPerInputByte: recordsPerInputByte).records
+            let emails = set.records.map { set.text($0.emailKey) ?? "-" }.sorted()
+            #expect(emails == [email, "b@example.com"])
+            #expect(set.records.map { set.text($0.openid) ?? "-" }.sorted() == ["o1", "o2"])
+        }
+    }
+}
+
 @Suite struct SharedFileTests {
     /// A tail's first line is agreed on by its index in characters, as libyaml counts them.
     @Test func charactersAreTheBytesLessUTF8ContinuationBytes() {
