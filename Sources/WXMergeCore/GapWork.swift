@@ -5,8 +5,8 @@ import Glibc
 
 /// Independent pieces of work done by a thread of the lowest priority (Linux's
 /// `SCHED_IDLE`), which runs only where the run's other threads leave a core free: such
-/// as the end of the parse, where one thread still reads its last file while the other
-/// has none left, and the copy of the users' part at the end. `values()` waits for no
+/// as the start of the run, the move of the records into canonical order, and the copy
+/// of the users' part at the end. `values()` waits for no
 /// one: the caller does at its own priority whatever is not done yet, an item in hand on
 /// the idle thread included, so a machine kept busy by other processes, where the idle
 /// thread may not run for a long time, never stalls the run.

@@ -17,9 +17,9 @@ public struct ReadResult: Sendable {
     public var bytes = 0
 }
 
-/// Reads a job's record files, in parallel across files (one parser per file, one
-/// reader thread per core), and merges what they held. The result never depends on
-/// which thread read which file.
+/// Reads a job's record files, in parallel across files (one reader thread per core, one
+/// parser per file, and a second for the end of a file that a thread out of files shares),
+/// and merges what they held. The result never depends on which thread read which file.
 public struct RecordReader {
     public let job: Job
     public let files: [InputFile]
