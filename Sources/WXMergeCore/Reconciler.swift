@@ -183,10 +183,15 @@ public struct Reconciler: Sendable {
                               changes: ids.changes, runID: earlier?.runID ?? 1)
     }
 
-    /// Suggestions with each pair of users once per rule (two shared phones are one pair).
+    /// Suggestions with each unordered pair of users once per rule: two shared phones are
+    /// one pair, whichever user comes first in each phone's order. The first key (in byte
+    /// order) that pairs them is kept, with its users in that key's order.
     static func distinctPairs(_ suggestions: [Suggestion], userOf: [Int32]) -> [Suggestion] {
         var seen = Set<[Int32]>()
-        return suggestions.filter { seen.insert([Int32($0.rule == .phone ? 0 : 1), userOf[Int($0.a)], userOf[Int($0.b)]]).inserted }
+        return suggestions.filter {
+            let (a, b) = (userOf[Int($0.a)], userOf[Int($0.b)])
+            return seen.insert([Int32($0.rule == .phone ? 0 : 1), min(a, b), max(a, b)]).inserted
+        }
     }
 
     /// Rank of each string in byte order.

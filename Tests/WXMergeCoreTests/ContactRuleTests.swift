@@ -97,6 +97,23 @@ import WXMergeCore
         #expect(result.suggestions.allSatisfy { $0.rule == .phone && result.text(result.records[Int($0.a)].openid) == "oWeb" })
     }
 
+    @Test func aPairOfUsersIsSuggestedOnceWhicheverComesFirstInEachKey() throws {
+        var fixture = Fixture()
+        fixture.job.rules.phone = .suggest
+        // In canonical order: oA (app 1), oB, oB (app 2), oA (app 3). The first phone pairs
+        // A with B, the second B with A: one suggestion, by the first phone, A first.
+        fixture.add(app: 1, openid: "oA", unionid: "uA", phone: zhang)
+        fixture.add(app: 2, openid: "oB", phone: zhang)
+        fixture.add(app: 2, openid: "oB", phone: "+8613912345679")
+        fixture.add(app: 3, openid: "oA", unionid: "uA", phone: "+8613912345679")
+        let result = fixture.reconcile()
+        #expect(result.users.count == 2)
+        #expect(result.suggestions.count == 1)
+        let suggestion = try #require(result.suggestions.first)
+        #expect(result.key(of: .phone, record: suggestion.a, in: fixture.job) == zhang)
+        #expect(result.userOf[Int(suggestion.a)] == result.user(1, "oA"))
+    }
+
     @Test func emailSuggestionsAreKeptApartFromPhoneLinks() {
         var fixture = Fixture()
         fixture.job.rules.phone = .verified
