@@ -71,26 +71,38 @@ public struct InputFile: Sendable, Equatable {
     }
 
     /// The files a job's `inputs` name: globs expanded relative to the job file's
-    /// folder, each file once, in sorted order.
-    /// - Throws: `RunFailure` 66 naming an entry that matches no file.
+    /// folder, each file once, in sorted order. Folders a glob matches are passed over;
+    /// anything else that is not a regular file is an error, before anything is read.
+    /// - Throws: `RunFailure` 66 naming an entry that matches no file, or a match that is
+    ///   a FIFO, a device or a socket, or a symlink that leads nowhere or loops.
     public static func resolve(_ job: Job) throws -> [InputFile] {
         var seen = Set<String>()
         var files: [InputFile] = []
         for (pattern, location) in job.inputs {
             let full = pattern.hasPrefix("/") ? pattern : job.folder + "/" + pattern
-            var matches = glob(full)
-            matches.removeAll { path in
+            var matches: [(path: String, info: stat)] = []
+            for path in glob(full) {
                 var info = stat()
-                return stat(path, &info) != 0 || (info.st_mode & S_IFMT) == S_IFDIR
+                guard stat(path, &info) == 0 else {
+                    let display = relative(path, to: job.folder)
+                    throw RunFailure(exitCode: RunFailure.missingInput,
+                                     [.error(at: location, InputMessage.unreadableMatch(display, errno))])
+                }
+                switch info.st_mode & S_IFMT {
+                case S_IFDIR: continue
+                case S_IFREG: matches.append((path, info))
+                default:
+                    throw RunFailure(exitCode: RunFailure.missingInput,
+                                     [.error(at: location, InputMessage.notARegularFile(relative(path, to: job.folder)))])
+                }
             }
             guard !matches.isEmpty else {
                 throw RunFailure(exitCode: RunFailure.missingInput,
                                  [.error(at: location, InputMessage.noMatch(pattern))])
             }
-            for path in matches {
-                let display = relative(path, to: job.folder)
+            for (path, info) in matches {
                 guard seen.insert(normalise(path)).inserted else { continue }
-                files.append(.at(path, displayPath: display))
+                files.append(InputFile(path: path, displayPath: relative(path, to: job.folder), info))
             }
         }
         return files.sorted { $0.displayPath.precedesInByteOrder($1.displayPath) }
@@ -118,4 +130,14 @@ public struct InputFile: Sendable, Equatable {
 
 public enum InputMessage {
     public static func noMatch(_ pattern: String) -> String { "input '\(pattern)' matches no file" }
+    public static func notARegularFile(_ path: String) -> String {
+        "'\(path)' is not a regular file (a FIFO, a device or a socket): it is not read"
+    }
+    public static func unreadableMatch(_ path: String, _ code: Int32) -> String {
+        switch code {
+        case ENOENT: "'\(path)' is a symlink that leads nowhere"
+        case ELOOP: "'\(path)' is a symlink that loops"
+        default: "cannot read '\(path)': \(String(cString: strerror(code)))"
+        }
+    }
 }

@@ -20,7 +20,12 @@ public struct JobFileReader {
             root = try YAMLNode.read(reader)
             if root != nil {
                 // Finish the stream: a second document or a syntax error later is an error too.
-                while reader.kind != .streamEnd { try reader.next() }
+                try reader.next()  // document end
+                try reader.next()
+                if reader.kind == .documentStart {
+                    throw RunFailure(exitCode: RunFailure.badJobFile,
+                                     [.error(at: reader.start.location(in: display), JobMessage.secondDocument)])
+                }
             }
         } catch let failure as RunFailure {
             throw RunFailure(exitCode: failure.exitCode == RunFailure.dataError ? RunFailure.badJobFile : failure.exitCode,

@@ -2,7 +2,7 @@ import WXMergeCore
 
 /// The job file's messages (SPEC §2.1), in one place.
 public enum JobMessage {
-    public static let aliasesNotSupported = "anchors and aliases are not supported here"
+    public static let secondDocument = "a job file holds one document; a second one starts here"
     public static let notAMapping = "the job file must be a mapping"
     public static let emptyJobFile = "the job file is empty"
     public static func unknownKey(_ key: String, in context: String?) -> String {

@@ -316,8 +316,6 @@ final class RecordFileReader {
             try readTopMapping()
         case .scalar where reader.isNullScalar:
             break
-        case .alias:
-            throw fileError(RecordMessage.aliasesNotSupported)
         default:
             throw fileError(RecordMessage.topLevelShape)
         }
@@ -368,7 +366,6 @@ final class RecordFileReader {
             if let sharedFile, !tailSettled, let line = sharedFile.splitLine {
                 try reachTail(at: line, of: sharedFile, column: column)
             }
-            if reader.kind == .alias { throw fileError(RecordMessage.aliasesNotSupported) }
             try readRecord()
             try reader.next()
         }
@@ -451,7 +448,6 @@ final class RecordFileReader {
 
         try reader.next()
         while reader.kind != .mappingEnd {
-            if reader.kind == .alias { throw fileError(RecordMessage.aliasesNotSupported) }
             guard reader.kind == .scalar else {
                 reason = reason ?? RecordMessage.nonScalarKey
                 try reader.skipNode()
@@ -463,7 +459,6 @@ final class RecordFileReader {
             let field = Field.named(reader.scalar)
             let unknownKey = field == nil ? attributes.appendKey(reader.scalar) : 0..<0
             try reader.next()
-            if reader.kind == .alias { throw fileError(RecordMessage.aliasesNotSupported) }
             if let field {
                 if isPresent(field) {
                     reason = reason ?? RecordMessage.duplicateKey(field.name)
@@ -506,7 +501,6 @@ final class RecordFileReader {
     }
 
     private func skipValue() throws {
-        if reader.kind == .alias { return }
         try reader.skipNode()
     }
 

@@ -17,7 +17,11 @@ public enum RecordMessage {
     public static let missingRecords = "the top-level mapping has no 'records:'"
     public static let recordsNotASequence = "'records' must be a sequence"
     public static func defaultNotAScalar(_ key: String) -> String { "'\(key)' must be a single value" }
-    public static let aliasesNotSupported = "aliases are not supported in record files"
+    public static func tooDeep(_ limit: Int) -> String { "nesting deeper than \(limit) levels" }
+    public static func unknownAnchor(_ name: String) -> String { "alias '*\(name)' names no anchor defined before it" }
+    public static func aliasBudget(_ nodes: Int, _ growth: Int) -> String {
+        "aliases expand to more than \(nodes) nodes and more than \(growth) times the document's own"
+    }
     public static let openIDMapShape =
         "an openid_map must be a sequence of {ori_openid, new_openid, err_msg} items or a mapping with 'result_list:'"
     public static func missingOpenIDMap(_ path: String) -> String { "openid_map '\(path)' does not exist" }

@@ -199,63 +199,51 @@ enum SourceRanks {
 }
 
 /// Cuts a rejected record's text out of its file, from the start of its node to its
-/// end, by line and column (libyaml counts characters, not bytes).
+/// end, by line and column as libyaml counts them (`LineBreaks`).
+///
+/// The file is walked once, up to the last line a rejection needs, and only the lines
+/// the rejections span are kept, as bytes: a rejected record costs about twice its size
+/// (its lines, then its text), however long its values.
 enum RawText {
     static func fill(_ rejections: inout [Rejection], from path: String) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return }
         defer { close(fd) }
-        // The lines the rejections span, in order: the file is walked once, line by line,
-        // and a line is kept when it is the next one needed.
-        let needed = Array(Set(rejections.flatMap { Array($0.location.line...max($0.location.line, $0.end.line)) })).sorted()
+        // The lines the rejections span, in order, and the next one the walk comes to.
+        var spanned = Set<Int>()
+        for rejection in rejections {
+            spanned.formUnion((rejection.location.line - 1)...max(rejection.location.line - 1, rejection.end.line - 1))
+        }
+        let needed = spanned.sorted()
+        var next = 0
+        func isNeeded(_ line: Int) -> Bool {
+            while next < needed.count, needed[next] < line { next += 1 }
+            return next < needed.count && needed[next] == line
+        }
         let lastLine = needed.last ?? 0
-        var nextNeeded = 0
-        func isNeeded(_ lineNumber: Int) -> Bool { nextNeeded < needed.count && needed[nextNeeded] == lineNumber }
-        // Lines are found with memchr in a buffer read at a time: the file may be large,
-        // the rejections few.
-        var lines: [Int: [Unicode.Scalar]] = [:]
-        var line: [UInt8] = []
-        var lineNumber = 1
-        func endLine() {
-            if isNeeded(lineNumber) {
-                var scalars = Array(String(decoding: line, as: UTF8.self).unicodeScalars)
-                if scalars.count >= 2, scalars[scalars.count - 2] == "\r", scalars.last == "\n" {
-                    scalars.remove(at: scalars.count - 2)  // a CRLF file's raw text reads as LF
-                }
-                lines[lineNumber] = scalars
-                nextNeeded += 1
+        var lines: [Int: (text: [UInt8], lineBreak: [UInt8])] = [:]
+        LineBreaks.walk(fd: fd, from: 0, piece: { line, bytes in
+            if isNeeded(line) { lines[line, default: ([], [])].text.append(contentsOf: bytes) }
+        }, ended: { line, lineBreak in
+            // A CRLF file's raw text reads as LF.
+            if isNeeded(line) {
+                lines[line, default: ([], [])].lineBreak = lineBreak.count == 2 && lineBreak[0] == 0x0D ? [0x0A] : Array(lineBreak)
             }
-            line.removeAll(keepingCapacity: true)
-            lineNumber += 1
-        }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { buffer.deallocate() }
-        reading: while lineNumber <= lastLine {
-            let count = read(fd, buffer.baseAddress, buffer.count)
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else { break }
-            var offset = 0
-            while offset < count {
-                guard lineNumber <= lastLine else { break reading }
-                let newline = memchr(buffer.baseAddress! + offset, Int32(UInt8(ascii: "\n")), count - offset)
-                let end = newline.map { UnsafeRawPointer(buffer.baseAddress!).distance(to: UnsafeRawPointer($0)) + 1 } ?? count
-                if isNeeded(lineNumber) { line.append(contentsOf: buffer[offset..<end]) }
-                offset = end
-                if newline != nil { endLine() }
-            }
-        }
-        if lineNumber <= lastLine { endLine() }  // the last line, without a newline
+            return line < lastLine
+        })
         for index in rejections.indices {
             let start = rejections[index].location
             let end = rejections[index].end
-            var text = String.UnicodeScalarView()
-            for line in start.line...max(start.line, end.line) {
-                guard let scalars = lines[line] else { continue }
-                let from = line == start.line ? min(start.column - 1, scalars.count) : 0
-                let to = line == end.line ? min(max(end.column - 1, from), scalars.count) : scalars.count
-                text.append(contentsOf: scalars[from..<to])
+            var text: [UInt8] = []
+            for line in (start.line - 1)...max(start.line - 1, end.line - 1) {
+                guard let (bytes, lineBreak) = lines[line] else { continue }
+                let from = line == start.line - 1 ? LineBreaks.offset(ofColumn: start.column - 1, in: bytes) : 0
+                let to = line == end.line - 1 ? max(LineBreaks.offset(ofColumn: end.column - 1, in: bytes), from) : bytes.count
+                text.append(contentsOf: bytes[from..<to])
+                if line != end.line - 1 { text.append(contentsOf: lineBreak) }
             }
-            var raw = String(text)
+            var raw = String(decoding: text, as: UTF8.self)
+            text = []
             while let last = raw.last, last.isWhitespace { raw.removeLast() }
             rejections[index].raw = raw
         }

@@ -24,14 +24,26 @@ struct Mark: Equatable {
     }
 }
 
-/// The kinds of libyaml event the readers act on.
+/// The kinds of libyaml event the readers act on. An alias never reaches them: the
+/// reader replays its anchored node instead.
 enum EventKind: Equatable {
     case streamStart, streamEnd, documentStart, documentEnd
     case sequenceStart, sequenceEnd, mappingStart, mappingEnd
-    case scalar, alias
+    case scalar
 }
 
 /// Reads a file as a stream of libyaml events, one at a time, never a tree.
+///
+/// What SPEC §2.3 asks of every YAML file is kept here, for the job file and the record
+/// files alike:
+/// - nesting deeper than `maximumDepth` is a file error at the node that goes too deep.
+///   It is found as the events arrive, before libyaml has scanned far past that node, so
+///   the work stays linear in the file's size (libyaml's own cost per token grows with
+///   the depth of flow nesting).
+/// - an alias is replaced by the events of its anchored node, as if the node were written
+///   out again (at the alias's position). A document whose aliases expand to more than
+///   `aliasNodeBudget` nodes and more than `aliasGrowthLimit` times the nodes it writes
+///   out is a file error: the expansion stays linear in the file's size.
 ///
 /// Owns the parser struct on the heap (libyaml keeps pointers into it, so it must not
 /// move) and the file descriptor, and feeds libyaml through a read handler that also
@@ -48,6 +60,8 @@ final class YAMLEventReader {
     private(set) var bytesRead = 0
     /// The file's size when it was opened.
     let fileSize: Int
+    /// Where in the file libyaml started reading.
+    private let baseOffset: Int
 
     private(set) var kind = EventKind.streamStart
     private(set) var start = Mark(line: 0, column: 0)
@@ -63,6 +77,38 @@ final class YAMLEventReader {
 
     private let sharedFile: SharedFile?
 
+    /// The deepest nesting of sequences and mappings a file may have.
+    static let maximumDepth = 64
+    /// Nodes an alias may expand to in a document, whatever its size.
+    static let aliasNodeBudget = 10_000
+    /// Past `aliasNodeBudget`, the nodes aliases expand to, per node written out.
+    static let aliasGrowthLimit = 100
+
+    /// Sequences and mappings open at the current event.
+    private(set) var depth = 0
+    /// Anchored nodes of the current document, by anchor, as the events an alias replays.
+    private var anchors: [String: [ReplayedEvent]] = [:]
+    /// Anchored nodes still open: their events so far, and their own depth.
+    private var captures: [(anchor: String, events: [ReplayedEvent], depth: Int)] = []
+    /// An alias's events still to be given out, in reverse order, with the alias's marks.
+    private var replay: [ReplayedEvent] = []
+    private var aliasStart = Mark(line: 0, column: 0)
+    private var aliasEnd = Mark(line: 0, column: 0)
+    private var aliasIndex = 0
+    /// Where a replayed scalar's bytes are, until the next event (grown as needed).
+    private var replayedScalar = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 64)
+    /// The current document's nodes written out, and the nodes its aliases expanded to.
+    private var ownNodes = 0
+    private var expandedNodes = 0
+
+    /// One event of an anchored node, kept for the aliases that name it.
+    private struct ReplayedEvent {
+        var kind: EventKind
+        var isBlock = false
+        var isPlain = false
+        var bytes: [UInt8] = []
+    }
+
     /// Opens `path`; a missing, unreadable or non-regular file is exit 66.
     /// - Parameters:
     ///   - offset: where in the file to start reading (marks count from there).
@@ -72,16 +118,19 @@ final class YAMLEventReader {
         self.displayPath = displayPath
         self.progress = progress
         self.sharedFile = sharedFile
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // Opened without blocking, so that a FIFO is refused rather than waited on.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         var info = stat()
-        guard fd >= 0, fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
-            let code = fd < 0 ? errno : EISDIR
+        guard fd >= 0, fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
+              fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == 0 else {
+            let code = fd < 0 ? errno : (info.st_mode & S_IFMT) == S_IFDIR ? EISDIR : EINVAL
             if fd >= 0 { close(fd) }
             throw RunFailure(exitCode: RunFailure.missingInput,
                              [.error(at: nil, RecordMessage.cannotRead(displayPath, code))])
         }
         self.fd = fd
         fileSize = Int(info.st_size)
+        baseOffset = offset
         if offset > 0, lseek(fd, off_t(offset), SEEK_SET) < 0 {
             let code = errno
             close(fd)
@@ -103,6 +152,7 @@ final class YAMLEventReader {
         yaml_event_delete(&event)
         yaml_parser_delete(parser)
         parser.deallocate()
+        replayedScalar.deallocate()
         close(fd)
     }
 
@@ -126,8 +176,37 @@ final class YAMLEventReader {
 
     /// Moves to the next event.
     /// - Throws: a `RunFailure` (exit 65) at libyaml's problem mark, with its context
-    ///   as a note, when the file is not valid YAML; exit 66 when reading failed.
+    ///   as a note, when the file is not valid YAML, nests too deep, or names an anchor
+    ///   it has not defined or expands its aliases past the budget; exit 66 when reading failed.
     func next() throws {
+        if let replayed = replay.popLast() {
+            scalar = UnsafeBufferPointer(start: nil, count: 0)
+            give(replayed)
+        } else {
+            try parse()
+        }
+        switch kind {
+        case .sequenceStart, .mappingStart:
+            depth += 1
+            if depth > Self.maximumDepth {
+                throw RunFailure(exitCode: RunFailure.dataError,
+                                 [.error(at: start.location(in: displayPath), RecordMessage.tooDeep(Self.maximumDepth))])
+            }
+        case .sequenceEnd, .mappingEnd:
+            depth -= 1
+        case .documentStart:
+            depth = 0
+            anchors.removeAll()
+            ownNodes = 0
+            expandedNodes = 0
+        default:
+            break
+        }
+        if !captures.isEmpty { capture() }
+    }
+
+    /// Reads the next event from libyaml, turning an alias into its node's first event.
+    private func parse() throws {
         yaml_event_delete(&event)
         scalar = UnsafeBufferPointer(start: nil, count: 0)
         guard yaml_parser_parse(parser, &event) == 1 else {
@@ -136,6 +215,7 @@ final class YAMLEventReader {
         start = Mark(event.start_mark)
         startIndex = Int(event.start_mark.index)
         end = Mark(event.end_mark)
+        var anchor: UnsafeMutablePointer<yaml_char_t>?
         switch event.type {
         case YAML_STREAM_START_EVENT: kind = .streamStart
         case YAML_STREAM_END_EVENT: kind = .streamEnd
@@ -144,16 +224,80 @@ final class YAMLEventReader {
         case YAML_SEQUENCE_START_EVENT:
             kind = .sequenceStart
             isBlockSequence = event.data.sequence_start.style != YAML_FLOW_SEQUENCE_STYLE
+            anchor = event.data.sequence_start.anchor
+            ownNodes += 1
         case YAML_SEQUENCE_END_EVENT: kind = .sequenceEnd
-        case YAML_MAPPING_START_EVENT: kind = .mappingStart
+        case YAML_MAPPING_START_EVENT:
+            kind = .mappingStart
+            anchor = event.data.mapping_start.anchor
+            ownNodes += 1
         case YAML_MAPPING_END_EVENT: kind = .mappingEnd
-        case YAML_ALIAS_EVENT: kind = .alias
+        case YAML_ALIAS_EVENT:
+            try expandAlias()
+            return
         case YAML_SCALAR_EVENT:
             kind = .scalar
             scalar = UnsafeBufferPointer(start: event.data.scalar.value, count: event.data.scalar.length)
             isPlainScalar = event.data.scalar.style == YAML_PLAIN_SCALAR_STYLE
+            anchor = event.data.scalar.anchor
+            ownNodes += 1
         default:
             kind = .streamEnd
+        }
+        if let anchor {
+            captures.append((String(cString: anchor), [], 0))
+        }
+    }
+
+    /// Starts giving out the events of the node an alias names, at the alias's position.
+    private func expandAlias() throws {
+        let name = event.data.alias.anchor.map { String(cString: $0) } ?? ""
+        let location = start.location(in: displayPath)
+        guard let events = anchors[name] else {
+            throw RunFailure(exitCode: RunFailure.dataError, [.error(at: location, RecordMessage.unknownAnchor(name))])
+        }
+        expandedNodes += events.count { $0.kind == .scalar || $0.kind == .sequenceStart || $0.kind == .mappingStart }
+        if expandedNodes > Self.aliasNodeBudget, expandedNodes > Self.aliasGrowthLimit * ownNodes {
+            throw RunFailure(exitCode: RunFailure.dataError, [.error(at: location, RecordMessage.aliasBudget(
+                Self.aliasNodeBudget, Self.aliasGrowthLimit))])
+        }
+        (aliasStart, aliasEnd, aliasIndex) = (start, end, startIndex)
+        replay = events.reversed()
+        give(replay.removeLast())
+    }
+
+    private func give(_ replayed: ReplayedEvent) {
+        kind = replayed.kind
+        (start, end, startIndex) = (aliasStart, aliasEnd, aliasIndex)
+        switch replayed.kind {
+        case .sequenceStart: isBlockSequence = replayed.isBlock
+        case .scalar:
+            isPlainScalar = replayed.isPlain
+            if replayed.bytes.count > replayedScalar.count {
+                replayedScalar.deallocate()
+                replayedScalar = .allocate(capacity: replayed.bytes.count)
+            }
+            _ = replayedScalar.initialize(from: replayed.bytes)
+            scalar = UnsafeBufferPointer(rebasing: replayedScalar[..<replayed.bytes.count])
+        default: break
+        }
+    }
+
+    /// Adds the current event to every anchored node still open, and keeps those it closes.
+    private func capture() {
+        let replayed = ReplayedEvent(kind: kind, isBlock: isBlockSequence, isPlain: isPlainScalar,
+                                     bytes: kind == .scalar ? Array(scalar) : [])
+        for index in captures.indices {
+            captures[index].events.append(replayed)
+            switch kind {
+            case .sequenceStart, .mappingStart: captures[index].depth += 1
+            case .sequenceEnd, .mappingEnd: captures[index].depth -= 1
+            default: break
+            }
+        }
+        while let last = captures.last, last.depth == 0 {
+            anchors[last.anchor] = last.events
+            captures.removeLast()
         }
     }
 
@@ -198,8 +342,15 @@ final class YAMLEventReader {
         let problem = parser.pointee.problem.map { String(cString: $0) } ?? "invalid YAML"
         var location = Mark(parser.pointee.problem_mark).location(in: displayPath)
         if parser.pointee.error == YAML_READER_ERROR {
-            // The reader reports a byte offset, not a line and column.
-            location = Mark(parser.pointee.mark).location(in: displayPath)
+            // The reader reports the problem's byte offset, not a line and column, and its
+            // mark is where the scanner is, some way before: count up to the byte.
+            let offset = baseOffset + Int(parser.pointee.problem_offset)
+            if parser.pointee.encoding != YAML_UTF16LE_ENCODING, parser.pointee.encoding != YAML_UTF16BE_ENCODING,
+               let (line, column) = LineBreaks.position(ofByte: offset, inFile: fd, from: baseOffset) {
+                location = Mark(line: line, column: column).location(in: displayPath)
+            } else {
+                location = Mark(parser.pointee.mark).location(in: displayPath)
+            }
         }
         var notes: [Diagnostic.Note] = []
         if let context = parser.pointee.context {

@@ -13,7 +13,8 @@ indirect enum YAMLNode {
         }
     }
 
-    /// Reads the first document of a file into a tree; nil for an empty file.
+    /// Reads the first document of a file into a tree; nil for an empty file. The reader
+    /// bounds the depth (so this recursion) and expands aliases.
     static func read(_ reader: YAMLEventReader) throws -> YAMLNode? {
         try reader.next()  // stream start
         try reader.next()
@@ -46,8 +47,8 @@ indirect enum YAMLNode {
             }
             return .mapping(pairs, mark)
         default:
-            throw RunFailure(exitCode: RunFailure.badJobFile,
-                             [.error(at: mark.location(in: reader.displayPath), JobMessage.aliasesNotSupported)])
+            // Not reached: inside a document the reader gives out only nodes' events.
+            return .scalar("", isPlain: true, mark)
         }
     }
 }

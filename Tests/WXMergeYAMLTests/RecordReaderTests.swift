@@ -167,7 +167,7 @@ import WXMergeCore
         ("1️⃣appid: wx0000000000000001\n", RecordMessage.missingRecords),
         ("appid: wx0000000000000001\n1️⃣people: []\n", RecordMessage.unknownTopLevelKey("people")),
         ("records: 1️⃣everyone\n", RecordMessage.recordsNotASequence),
-        ("- &a { openid: o1 }\n- 1️⃣*a\n", RecordMessage.aliasesNotSupported),
+        ("- &a { openid: o1 }\n- 1️⃣*b\n", RecordMessage.unknownAnchor("b")),
     ]
 
     @Test(arguments: fileErrors)
