@@ -114,14 +114,64 @@ public struct Rejection: Sendable, Equatable {
 /// A kind of input problem that keeps the record but is worth a line in the report:
 /// counted, with the first place it was seen.
 public struct WarningTally: Sendable {
+    public var kind: WarningKind
     public var message: String
     public var count: Int
     public var first: SourceLocation
 
-    public init(message: String, count: Int, first: SourceLocation) {
+    public init(_ kind: WarningKind, message: String, count: Int, first: SourceLocation) {
+        self.kind = kind
         self.message = message
         self.count = count
         self.first = first
+    }
+
+    /// The most lines of one kind printed and listed in the reports (SPEC §2.3).
+    public static let linesPerKind = 20
+
+    /// Warnings grouped by kind (the kind with the most records first; inside a kind, the
+    /// message with the most records first): at most `linesPerKind` of each kind, and
+    /// every kind's totals, which count what was left out too.
+    public static func grouped(_ tallies: [WarningTally]) -> (shown: [WarningTally], kinds: [WarningKindTotal]) {
+        var byKind: [WarningKind: [WarningTally]] = [:]
+        for tally in tallies { byKind[tally.kind, default: []].append(tally) }
+        let kinds = byKind.map { kind, tallies in
+            WarningKindTotal(kind: kind, lines: tallies.count, records: tallies.reduce(0) { $0 + $1.count },
+                             shownLines: min(tallies.count, linesPerKind),
+                             shownRecords: tallies.sorted(by: order).prefix(linesPerKind).reduce(0) { $0 + $1.count })
+        }.sorted { ($1.records, $0.kind.rawValue) < ($0.records, $1.kind.rawValue) }
+        let shown = kinds.flatMap { byKind[$0.kind]!.sorted(by: order).prefix(linesPerKind) }
+        return (shown, kinds)
+    }
+
+    private static func order(_ a: WarningTally, _ b: WarningTally) -> Bool {
+        (b.count, a.message) < (a.count, b.message)
+    }
+}
+
+/// What a warning is about: the key or value a message names does not make a new kind.
+public enum WarningKind: String, Sendable, Codable, CaseIterable {
+    case unknownKey = "unknown_key"
+    case unionidWithoutPlatform = "unionid_without_platform"
+    case phoneNotNormalised = "phone_not_normalised"
+    case emailNotNormalised = "email_not_normalised"
+    case unreadableTime = "unreadable_time"
+}
+
+/// The warnings of one kind: every line (distinct message) and record, and those shown.
+public struct WarningKindTotal: Sendable, Equatable, Codable {
+    public var kind: WarningKind
+    public var lines: Int
+    public var records: Int
+    public var shownLines: Int
+    public var shownRecords: Int
+
+    public var omittedLines: Int { lines - shownLines }
+    public var omittedRecords: Int { records - shownRecords }
+
+    /// The line that stands for the warnings of this kind left out.
+    public var omittedText: String {
+        "and \(omittedLines) more warnings of kind '\(kind.rawValue)' (\(omittedRecords) records)"
     }
 }
 

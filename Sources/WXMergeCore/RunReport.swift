@@ -67,6 +67,7 @@ public struct RunReport: Codable, Sendable {
     }
 
     public struct WarningFacts: Codable, Sendable, Equatable {
+        public var kind: WarningKind
         public var message: String
         public var count: Int
         public var first: String
@@ -103,7 +104,10 @@ public struct RunReport: Codable, Sendable {
     public var rejectedByReason: [ReasonCount]
     /// The first 50 rejected records.
     public var rejected: [RejectedRecord]
+    /// At most `WarningTally.linesPerKind` warnings of each kind.
     public var warnings: [WarningFacts]
+    /// Every warning counted, by kind, with what `warnings` leaves out.
+    public var warningKinds: [WarningKindTotal]
     public var apps: [AppFacts]
     /// `overlap[i][j]`: users with records in both `apps[i]` and `apps[j]`.
     public var overlap: [[Int]]
@@ -118,6 +122,15 @@ public struct RunReport: Codable, Sendable {
     public var changes: Changes?
 
     public static let listLimit = 50
+
+    /// The warnings as the reports list them: each kind's lines, then a line for what of
+    /// that kind was left out (warning, records, first seen).
+    public var warningRows: [[String]] {
+        warningKinds.flatMap { kind in
+            warnings.filter { $0.kind == kind.kind }.map { [$0.message, "\($0.count)", $0.first] }
+                + (kind.omittedLines > 0 ? [[kind.omittedText, "\(kind.omittedRecords)", ""]] : [])
+        }
+    }
 
     /// Ratios rounded, so the JSON's digits do not depend on floating-point printing.
     static func rounded(_ value: Double, _ digits: Int) -> Double {
@@ -149,7 +162,11 @@ public struct RunReport: Codable, Sendable {
             RejectedRecord(location: $0.location.description, reason: $0.reason,
                            raw: privacy.showsValues ? $0.raw : nil)
         }
-        self.warnings = warnings.map { WarningFacts(message: $0.message, count: $0.count, first: $0.first.description) }
+        let grouped = WarningTally.grouped(warnings)
+        self.warnings = grouped.shown.map {
+            WarningFacts(kind: $0.kind, message: $0.message, count: $0.count, first: $0.first.description)
+        }
+        warningKinds = grouped.kinds
 
         let appCount = job.apps.count
         var records = [Int](repeating: 0, count: appCount)

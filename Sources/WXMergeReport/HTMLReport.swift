@@ -256,7 +256,7 @@ private struct Page {
         if report.warnings.isEmpty {
             line("<p>None.</p>")
         } else {
-            table(["warning", "records", "first seen"], report.warnings.map { [$0.message, "\($0.count)", $0.first] })
+            table(["warning", "records", "first seen"], report.warningRows)
         }
         endSection()
     }

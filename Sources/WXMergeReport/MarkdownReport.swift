@@ -159,7 +159,7 @@ public enum MarkdownReport {
         if report.warnings.isEmpty {
             out.append("None.")
         } else {
-            out += table(["warning", "records", "first seen"], report.warnings.map { [$0.message, "\($0.count)", $0.first] })
+            out += table(["warning", "records", "first seen"], report.warningRows)
         }
         return out.joined(separator: "\n") + "\n"
     }

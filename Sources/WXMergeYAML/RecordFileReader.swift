@@ -289,7 +289,7 @@ final class RecordFileReader {
     private func finish(bytes: Int, isWhole: Bool = true) -> FileRecords {
         for (key, tally) in unknownKeyTallies {
             result.warnings[RecordMessage.unknownKey(key)] = WarningTally(
-                message: RecordMessage.unknownKey(key), count: tally.count,
+                .unknownKey, message: RecordMessage.unknownKey(key), count: tally.count,
                 first: tally.first.location(in: reader.displayPath))
         }
         result.bytes = bytes
@@ -422,7 +422,7 @@ final class RecordFileReader {
             }
             if record.source == Self.pending { record.source = source }
             if record.platform < 0, !record.unionid.isMissing {
-                warn(RecordMessage.unionidWithoutPlatform, at: span.start)
+                warn(.unionidWithoutPlatform, RecordMessage.unionidWithoutPlatform, at: span.start)
             }
             buffer[kept] = record
             kept += 1
@@ -570,7 +570,7 @@ final class RecordFileReader {
         func time(_ field: Field) -> Int64 {
             guard let bytes = value(field), !Normalization.isBlank(bytes) else { return Record.noTime }
             if let seconds = Normalization.time(bytes) { return seconds }
-            warn(RecordMessage.unreadableTime(field.name), at: location)
+            warn(.unreadableTime, RecordMessage.unreadableTime(field.name), at: location)
             return Record.noTime
         }
         func nonBlank(_ field: Field) -> UnsafeBufferPointer<UInt8>? {
@@ -589,7 +589,7 @@ final class RecordFileReader {
             if let e164 {
                 phoneKey = e164.withUnsafeBufferPointer(buffer.store)
             } else {
-                warn(RecordMessage.phoneNotNormalised, at: location)
+                warn(.phoneNotNormalised, RecordMessage.phoneNotNormalised, at: location)
             }
         }
         let email = nonBlank(.email)
@@ -598,7 +598,7 @@ final class RecordFileReader {
             if let normalised = Normalization.email(email) {
                 emailKey = normalised.withUnsafeBufferPointer(buffer.store)
             } else {
-                warn(RecordMessage.emailNotNormalised, at: location)
+                warn(.emailNotNormalised, RecordMessage.emailNotNormalised, at: location)
             }
         }
         if nickname != nil { fields.insert(.nickname) }
@@ -681,11 +681,11 @@ final class RecordFileReader {
         }
     }
 
-    private func warn(_ message: String, at mark: Mark) {
+    private func warn(_ kind: WarningKind, _ message: String, at mark: Mark) {
         if result.warnings[message] != nil {
             result.warnings[message]!.count += 1
         } else {
-            result.warnings[message] = WarningTally(message: message, count: 1,
+            result.warnings[message] = WarningTally(kind, message: message, count: 1,
                                                     first: mark.location(in: reader.displayPath))
         }
     }

@@ -67,8 +67,12 @@ struct Pipeline {
             throw error
         }
         let earlier = try earlierReading.value()
-        for warning in input.warnings {
-            Console.error(.init(.warning, at: warning.first, warning.message + Self.times(warning.count)))
+        let grouped = WarningTally.grouped(input.warnings)
+        for kind in grouped.kinds {
+            for warning in grouped.shown where warning.kind == kind.kind {
+                Console.error(.init(.warning, at: warning.first, warning.message + Self.times(warning.count)))
+            }
+            if kind.omittedLines > 0 { Console.error(.init(.warning, at: nil, kind.omittedText)) }
         }
         line.show("reconciling \(input.records.records.count) records…")
         defer { line.clear() }
