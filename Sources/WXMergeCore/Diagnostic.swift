@@ -71,7 +71,8 @@ public struct Diagnostic: Error, Sendable, Equatable {
 }
 
 /// A failure that stops a run, with the exit code the command line gives it
-/// (SPEC §5: 65 bad data, 66 missing input, 73 output not writable, 78 bad job file).
+/// (SPEC §5: 65 bad data, 66 missing input, 73 output not writable, 75 another run holds
+/// the output, 78 bad job file).
 public struct RunFailure: Error, Sendable {
     public var exitCode: Int32
     public var diagnostics: [Diagnostic]
@@ -84,5 +85,6 @@ public struct RunFailure: Error, Sendable {
     public static let dataError: Int32 = 65
     public static let missingInput: Int32 = 66
     public static let outputNotWritable: Int32 = 73
+    public static let outputBusy: Int32 = 75
     public static let badJobFile: Int32 = 78
 }

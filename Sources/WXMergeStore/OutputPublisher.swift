@@ -1,37 +1,59 @@
-internal import GRDB
 import WXMergeCore
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Puts a run's outputs in place only when all of them are complete (SPEC §4.1).
+/// Puts a run's outputs in place as one set, one run at a time (SPEC §4.1).
 ///
-/// The database and the reports are written to temporary files beside their targets
-/// (`.merged.db.tmp-PID`). When all are complete, a journal naming each rename is put
-/// in place atomically (`.merged.db.publishing-PID`), the files are renamed over their
-/// targets, and the journal is removed. A failed run removes its temporary files. The
-/// next run after a kill finishes the renames of a journal it finds (all of that run's
-/// files were complete) and removes every other leftover, knowing them by the dead
-/// process id in their names. So the earlier output stays as it was until the journal
-/// exists, and a set of outputs is never left half old and half new.
-public struct OutputPublisher {
+/// - `begin(wait:)` takes the output's lock (`OutputLock`, on the database's folder) and
+///   then finishes or removes whatever an earlier run that was killed left there: while
+///   the lock is held, every leftover is some other run's, and that run is over.
+/// - The database and the reports are written to temporary files beside their targets
+///   (`.NAME.tmp`, created exclusively and owner-only, never through a symlink).
+/// - `publish()` flushes them to disk, keeps a hard link to each earlier file
+///   (`.NAME.prev`), writes a journal naming every rename (`.DB.publishing`, flushed, put
+///   in place atomically), renames the files over their targets (the reports first, the
+///   database last) and removes the journal and the links.
+///
+/// So at every moment the set on disk is the earlier one, the new one, or a journal that
+/// says how to reach a whole one:
+/// - a kill before the journal leaves the earlier set; the next run removes the
+///   temporary files;
+/// - a kill after it leaves a journal whose files are all complete; the next run (or
+///   `check`, which only says so) finishes the renames first of all;
+/// - a rename that fails puts back every target already replaced (from its `.prev`
+///   link, or removes it where there was none) under a rollback journal
+///   (`.DB.rollback`) that the next run carries through if this one is killed doing it,
+///   and the run exits 73.
+public final class OutputPublisher {
     public let databasePath: String
     /// Report files by extension (`md`, `json`, `html`).
     public let reportPaths: [String]
-    private let pid = getpid()
+    private var lock: OutputLock?
+    /// Report folders this run made, to be removed if it fails.
+    private var createdFolders: [String] = []
 
     public init(databasePath: String, reportPrefix: String, reportExtensions: [String] = ["md", "json", "html"]) {
         self.databasePath = databasePath
         reportPaths = reportExtensions.map { reportPrefix + "." + $0 }
     }
 
-    public var temporaryDatabasePath: String { Self.temporaryPath(for: databasePath, pid: pid) }
+    private var targets: [String] { reportPaths + [databasePath] }
 
-    public func temporaryPath(for target: String) -> String { Self.temporaryPath(for: target, pid: pid) }
+    public var temporaryDatabasePath: String { temporaryPath(for: databasePath) }
 
-    static func temporaryPath(for target: String, pid: pid_t) -> String {
-        let (folder, name) = split(target)
-        return folder + "/." + name + ".tmp-\(pid)"
+    public func temporaryPath(for target: String) -> String { Self.sibling(of: target, suffix: ".tmp") }
+
+    private static func backupPath(for target: String) -> String { sibling(of: target, suffix: ".prev") }
+
+    private var journalPath: String { Self.sibling(of: databasePath, suffix: ".publishing") }
+
+    private var rollbackPath: String { Self.sibling(of: databasePath, suffix: ".rollback") }
+
+    /// `.NAME` + `suffix` in the folder of `path`.
+    static func sibling(of path: String, suffix: String) -> String {
+        let (folder, name) = split(path)
+        return folder + "/." + name + suffix
     }
 
     static func split(_ path: String) -> (folder: String, name: String) {
@@ -40,134 +62,215 @@ public struct OutputPublisher {
         return (folder.isEmpty ? "/" : folder, String(path[path.index(after: slash)...]))
     }
 
-    /// The folder the database goes in.
+    /// The folder the database goes in, which the lock is on.
     public var databaseFolder: String { Self.split(databasePath).folder }
 
-    /// Creates the output folders and removes what killed runs left behind.
-    /// - Throws: `RunFailure` 73 when a folder cannot be made.
-    public func prepare() throws {
-        let (folder, name) = Self.split(databasePath)
-        try Self.makeFolder(folder)
-        for (journal, pid) in Self.leftovers(in: folder, prefix: "." + name + ".publishing-") {
-            if !Self.isRunning(pid) { Self.finishJournal(folder + "/" + journal) }
-        }
-        for target in [databasePath] + reportPaths {
-            let (folder, name) = Self.split(target)
-            try Self.makeFolder(folder)
-            for prefix in ["." + name + ".tmp-", "." + name + ".publishing-"] {
-                for (leftover, pid) in Self.leftovers(in: folder, prefix: prefix) where !Self.isRunning(pid) {
-                    unlink(folder + "/" + leftover)
-                }
-            }
-        }
-    }
-
-    private var journalPath: String {
-        let (folder, name) = Self.split(databasePath)
-        return folder + "/." + name + ".publishing-\(pid)"
-    }
-
-    /// Writes `text` to the temporary file of `target`.
-    public func writeTemporary(_ text: String, for target: String) throws {
-        try Self.write(text, to: temporaryPath(for: target))
-    }
-
-    private static func write(_ text: String, to path: String) throws {
-        let fd = open(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw StoreMessage.failure(StoreMessage.cannotCreate(path, errno)) }
-        defer { close(fd) }
-        var bytes = Array(text.utf8)
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
-            guard n > 0 else { throw StoreMessage.failure(StoreMessage.cannotWrite(path, String(cString: strerror(errno)))) }
-            written += n
-        }
-        bytes.removeAll()
-    }
-
-    /// Renames every temporary file over its target: reports first, the database last.
-    public func publish(pausingAt checkpoint: (String) -> Void = { _ in }) throws {
-        let renames = (reportPaths + [databasePath]).map { (temporaryPath(for: $0), $0) }
-        let journal = renames.map { "\($0.0)\t\($0.1)\n" }.joined()
-        let part = journalPath + ".part"
-        try Self.write(journal, to: part)
-        guard rename(part, journalPath) == 0 else {
-            unlink(part)
-            throw StoreMessage.failure(StoreMessage.cannotWrite(journalPath, String(cString: strerror(errno))))
-        }
-        checkpoint("journal-written")
-        for (index, (temporary, target)) in renames.enumerated() {
-            if index == 1 { checkpoint("publishing") }
-            guard rename(temporary, target) == 0 else {
-                throw StoreMessage.failure(StoreMessage.cannotWrite(target, String(cString: strerror(errno))))
-            }
-        }
-        unlink(journalPath)
-    }
-
-    /// Finishes the renames a killed run's journal lists, then removes the journal.
-    private static func finishJournal(_ path: String) {
-        guard let text = try? readText(path) else { return }
-        for line in text.split(separator: "\n") {
-            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
-            guard fields.count == 2 else { continue }
-            let temporary = String(fields[0])
-            if access(temporary, F_OK) == 0 { rename(temporary, String(fields[1])) }
-        }
-        unlink(path)
-    }
-
-    private static func readText(_ path: String) throws -> String {
-        guard let file = fopen(path, "r") else { throw StoreMessage.failure(path) }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = fread(&buffer, 1, buffer.count, file)
-            if count <= 0 { break }
-            bytes += buffer[0..<count]
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// Removes this run's temporary files (after a failure).
-    public func discard() {
-        for target in [databasePath] + reportPaths {
+    /// Takes the output's lock, then finishes a publishing that a killed run left half
+    /// done and removes every other leftover.
+    /// - Parameter wait: seconds to wait for another run's lock.
+    /// - Throws: `RunFailure` 75 when another run holds the output, 73 when its folder
+    ///   cannot be made or a leftover cannot be finished.
+    public func begin(wait: Double = 0) throws {
+        lock = try OutputLock(folder: databaseFolder, wait: wait)
+        try recover()
+        for target in targets {
             unlink(temporaryPath(for: target))
+            unlink(Self.backupPath(for: target))
         }
         unlink(SQLiteWriter.partPath(for: temporaryDatabasePath))
         unlink(journalPath + ".part")
     }
 
-    private static func makeFolder(_ folder: String) throws {
-        var path = folder.hasPrefix("/") ? "" : "."
-        for part in folder.split(separator: "/") {
-            path += "/" + part
-            if mkdir(path, 0o755) != 0, errno != EEXIST {
-                throw StoreMessage.failure(StoreMessage.cannotCreate(path, errno))
-            }
+    /// Whether a killed run left a publishing for the next run to finish (what `check`
+    /// tells, writing nothing).
+    public var hasUnfinishedPublishing: Bool {
+        access(journalPath, F_OK) == 0 || access(rollbackPath, F_OK) == 0
+    }
+
+    /// Writes `text` to the temporary file of `target`, making its folder if needed.
+    public func writeTemporary(_ text: String, for target: String) throws {
+        createdFolders += try OutputLock.makeFolders(Self.split(target).folder)
+        try Self.write(Array(text.utf8), to: temporaryPath(for: target))
+    }
+
+    /// Creates `path` (it must not exist; never through a symlink), owner-only, with `bytes`.
+    private static func write(_ bytes: [UInt8], to path: String) throws {
+        let fd = open(path, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw StoreMessage.failure(StoreMessage.cannotCreate(path, errno)) }
+        defer { close(fd) }
+        var written = 0
+        while written < bytes.count {
+            let count = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { throw StoreMessage.failure(StoreMessage.cannotWrite(path, String(cString: strerror(errno)))) }
+            written += count
         }
     }
 
-    /// Files in `folder` named `prefix` + a process id (and maybe `.part`), with that id.
-    private static func leftovers(in folder: String, prefix: String) -> [(name: String, pid: pid_t)] {
-        guard let directory = opendir(folder) else { return [] }
-        defer { closedir(directory) }
-        var found: [(String, pid_t)] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+    /// Puts the new set in place, or leaves the earlier one (see the type's comment).
+    /// - Parameter checkpoint: called with `journal-written` and `publishing` (after the
+    ///   first rename): where the tests stop a run to kill it. What it throws leaves
+    ///   publishing where it is, as a kill would.
+    /// - Throws: `RunFailure` 73 when a file cannot be flushed or renamed; the earlier
+    ///   set is then in place again.
+    public func publish(pausingAt checkpoint: (String) throws -> Void = { _ in }) throws {
+        let renames = targets.map { (temporary: temporaryPath(for: $0), target: $0) }
+        for (temporary, _) in renames { try Self.sync(temporary) }
+        var entries: [JournalEntry] = []
+        for (temporary, target) in renames {
+            let backup = Self.backupPath(for: target)
+            var info = stat()
+            let hasEarlier = lstat(target, &info) == 0 && [S_IFREG, S_IFLNK].contains(info.st_mode & S_IFMT)
+            if hasEarlier, link(target, backup) != 0 {
+                throw StoreMessage.failure(StoreMessage.cannotWrite(backup, String(cString: strerror(errno))))
             }
-            guard name.hasPrefix(prefix) else { continue }
-            var rest = name.dropFirst(prefix.count)
-            if rest.hasSuffix(".part") { rest = rest.dropLast(5) }
-            if let pid = pid_t(rest) { found.append((name, pid)) }
+            entries.append(JournalEntry(temporary: temporary, target: target, backup: hasEarlier ? backup : nil))
         }
-        return found.sorted { $0.0 < $1.0 }
+        let folders = Set(renames.map { Self.split($0.target).folder })
+        for folder in folders { try Self.syncFolder(folder) }
+        try writeJournal(entries, at: journalPath)
+        try checkpoint("journal-written")
+        for (index, entry) in entries.enumerated() {
+            if index == 1 { try checkpoint("publishing") }
+            guard rename(entry.temporary, entry.target) == 0 else {
+                let failure = StoreMessage.failure(StoreMessage.cannotWrite(entry.target, String(cString: strerror(errno))))
+                try rollBack(entries)
+                throw failure
+            }
+        }
+        for folder in folders { try Self.syncFolder(folder) }
+        unlink(journalPath)
+        try Self.syncFolder(databaseFolder)
+        for entry in entries { if let backup = entry.backup { unlink(backup) } }
+        createdFolders.removeAll()
+        lock?.release(removingCreatedFolders: false)
+        lock = nil
     }
 
-    private static func isRunning(_ pid: pid_t) -> Bool {
-        kill(pid, 0) == 0 || errno != ESRCH
+    /// Removes this run's temporary files and the folders it made, and lets the next
+    /// run in (after a failure).
+    public func discard() {
+        for target in targets { unlink(temporaryPath(for: target)) }
+        unlink(SQLiteWriter.partPath(for: temporaryDatabasePath))
+        unlink(journalPath + ".part")
+        for folder in createdFolders.reversed() { rmdir(folder) }
+        createdFolders.removeAll()
+        lock?.release(removingCreatedFolders: true)
+        lock = nil
+    }
+
+    // MARK: The journal
+
+    /// One rename of a publishing: the new file, its target, and the link to the earlier
+    /// file (none when there was no earlier file).
+    struct JournalEntry: Equatable {
+        var temporary: String
+        var target: String
+        var backup: String?
+    }
+
+    /// Writes the journal whole and flushed, then puts it in place with one rename.
+    private func writeJournal(_ entries: [JournalEntry], at path: String) throws {
+        let part = path + ".part"
+        let text = entries.map { "\($0.temporary)\t\($0.target)\t\($0.backup ?? "")\n" }.joined()
+        try Self.write(Array(text.utf8), to: part)
+        try Self.sync(part)
+        guard rename(part, path) == 0 else {
+            let code = errno
+            unlink(part)
+            throw StoreMessage.failure(StoreMessage.cannotWrite(path, String(cString: strerror(code))))
+        }
+        try Self.syncFolder(databaseFolder)
+    }
+
+    private static func readJournal(_ path: String) -> [JournalEntry]? {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = read(fd, &buffer, buffer.count)
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { break }
+            bytes += buffer[..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard fields.count == 3 else { return nil }
+            return JournalEntry(temporary: fields[0], target: fields[1], backup: fields[2].isEmpty ? nil : fields[2])
+        }
+    }
+
+    /// Puts the earlier set back: each target from its link to the earlier file, or
+    /// removed where there was none. Under a rollback journal, so that a kill in the
+    /// middle is carried through by the next run.
+    private func rollBack(_ entries: [JournalEntry]) throws {
+        guard rename(journalPath, rollbackPath) == 0 else {
+            throw StoreMessage.failure(StoreMessage.cannotWrite(rollbackPath, String(cString: strerror(errno))))
+        }
+        try Self.restore(entries)
+        unlink(rollbackPath)
+        try Self.syncFolder(databaseFolder)
+    }
+
+    private static func restore(_ entries: [JournalEntry]) throws {
+        for entry in entries {
+            if let backup = entry.backup {
+                // A target never replaced is the same file as its link: the rename leaves both.
+                if access(backup, F_OK) == 0, rename(backup, entry.target) != 0 {
+                    throw StoreMessage.failure(StoreMessage.cannotWrite(entry.target, String(cString: strerror(errno))))
+                }
+                unlink(backup)
+            } else if access(entry.temporary, F_OK) != 0 {
+                unlink(entry.target)  // it was renamed in: there was no earlier file
+            }
+            unlink(entry.temporary)
+        }
+        for folder in Set(entries.map { split($0.target).folder }) { try syncFolder(folder) }
+    }
+
+    /// Finishes what a killed run left: a rollback is carried through, a publishing
+    /// is finished (all of its files were complete and flushed before its journal was).
+    private func recover() throws {
+        if let entries = Self.readJournal(rollbackPath) {
+            try Self.restore(entries)
+            unlink(journalPath)
+            unlink(rollbackPath)
+        }
+        if let entries = Self.readJournal(journalPath) {
+            for entry in entries where access(entry.temporary, F_OK) == 0 {
+                guard rename(entry.temporary, entry.target) == 0 else {
+                    throw StoreMessage.failure(StoreMessage.cannotWrite(entry.target, String(cString: strerror(errno))))
+                }
+            }
+            for folder in Set(entries.map { Self.split($0.target).folder }) { try Self.syncFolder(folder) }
+            unlink(journalPath)
+            for entry in entries { if let backup = entry.backup { unlink(backup) } }
+        }
+        try Self.syncFolder(databaseFolder)
+    }
+
+    // MARK: Flushing
+
+    /// Flushes a file's bytes to disk.
+    private static func sync(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0, fsync(fd) == 0 else {
+            let code = errno
+            if fd >= 0 { close(fd) }
+            throw StoreMessage.failure(StoreMessage.cannotWrite(path, String(cString: strerror(code))))
+        }
+        close(fd)
+    }
+
+    /// Flushes a folder's entries (the renames, creations and removals in it) to disk.
+    private static func syncFolder(_ folder: String) throws {
+        let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw StoreMessage.failure(StoreMessage.cannotWrite(folder, String(cString: strerror(errno)))) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 || errno == EINVAL else {
+            throw StoreMessage.failure(StoreMessage.cannotWrite(folder, String(cString: strerror(errno))))
+        }
     }
 }

@@ -130,10 +130,11 @@ public struct SQLiteWriter: Sendable {
 
     /// Creates the database at `path` (owner-only; it must not exist), runs `load` in one
     /// transaction, then `then` outside of any, and closes it. The file is a temporary one
-    /// that nobody reads until it is complete: no journal, no fsyncs.
+    /// that nobody reads until it is complete: no journal, and no fsyncs of SQLite's
+    /// (`OutputPublisher.publish` flushes the whole file once, before it is put in place).
     private static func withNewDatabase(at path: String, _ load: (Database) throws -> Void,
                                         then: (Database) throws -> Void = { _ in }) throws {
-        let fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        let fd = open(path, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw StoreMessage.failure(StoreMessage.cannotCreate(path, errno))
         }

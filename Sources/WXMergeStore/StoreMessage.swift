@@ -27,3 +27,15 @@ extension StoreMessage {
 extension StoreMessage {
     static func noDatabase(_ path: String) -> String { "no database at '\(path)'" }
 }
+
+extension StoreMessage {
+    static func busy(_ folder: String) -> String {
+        "another run is writing the output in '\(folder)'; try again later, or give --wait SECONDS"
+    }
+    static func cannotLock(_ folder: String, _ code: Int32) -> String {
+        "cannot lock '\(folder)': \(String(cString: strerror(code)))"
+    }
+    public static func unfinishedPublishing(_ database: String) -> String {
+        "a run that was killed while publishing left '\(database)' and its reports half replaced; the next run finishes it first"
+    }
+}

@@ -68,6 +68,10 @@ struct JobOptions: ParsableArguments {
 
     static let defaultJob = "wxmerge.yaml"
 
+    @Option(help: ArgumentHelp("Wait up to this long for another run on the same output to finish, instead of exiting 75 at once.",
+                               valueName: "SECONDS"))
+    var wait: Double = 0
+
     @Flag(help: "No progress line and no summary; errors are still printed.")
     var quiet = false
 

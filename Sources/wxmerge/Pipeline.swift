@@ -41,7 +41,14 @@ struct Pipeline {
             databasePath: options.database ?? Self.path(job.database, in: job.folder),
             reportPrefix: options.report ?? Self.path(job.report, in: job.folder))
 
-        if writes { try publisher.prepare() }
+        var isPublished = false
+        if writes {
+            try publisher.begin(wait: options.wait)
+        } else if publisher.hasUnfinishedPublishing {
+            Console.error(.init(.warning, at: nil, StoreMessage.unfinishedPublishing(publisher.databasePath)))
+        }
+        // A run that fails leaves nothing: no temporary file, no folder, no lock.
+        defer { if writes, !isPublished { publisher.discard() } }
         // The earlier output is read on a thread of its own while the exports are parsed.
         let databasePath = publisher.databasePath
         let earlierReading = Background { try EarlierOutput.read(path: databasePath) }
@@ -116,67 +123,63 @@ struct Pipeline {
                            timings: timings)
         }
 
+        // While the records go in, the other core links them and decides the users;
+        // then, at a lower priority, writes the users into a part of the database of
+        // their own while the records' indexes and the links go in.
+        line.show("writing \(publisher.databasePath)…")
+        let linking = Background { link() }
+        let deciding = Background { () -> (SQLiteWriter.Remainder, RunReport) in
+            let (result, facts) = try decide(linking.value())
+            return (SQLiteWriter.Remainder(result: result, rejections: rejections, earlierRuns: earlierRuns, job: job), facts)
+        }
+        /// The run's `runs` row, asked for last: the inputs' fingerprints have had
+        /// until the users' part is copied in (where the other core is free) to be
+        /// taken in the gaps.
+        func runRow() throws -> RunRow {
+            let (remainder, facts) = try deciding.value()
+            let result = remainder.result
+            var counts = ["read": read, "accepted": result.records.count, "rejected": rejections.count,
+                          "accounts": result.accounts, "users": result.users.count,
+                          "conflicts": result.conflicts.count]
+            for (rule, links) in facts.linksByRule { counts["links_" + rule] = links }
+            let hashes = try hashing!.values()
+            for file in files { try file.checkUnchanged() }
+            let inputs = Dictionary(zip(fingerprinted.dropFirst().map(\.displayPath), hashes.dropFirst())) { first, _ in first }
+            return RunRow(startedAt: facts.startedAt, finishedAt: facts.finishedAt, version: WXMerge.version,
+                          configSHA256: hashes[0], inputs: inputs, counts: counts)
+        }
+        let writer = SQLiteWriter(job: job)
+        let path = publisher.temporaryDatabasePath
+        let spoolsDone = SpoolRelease(spools)
+        let writingUsers = Background(yielding: true) {
+            try writer.writeUsers(deciding.value().0.result, for: path)
+            spoolsDone.arrive()
+            Self.checkpoint("users-written")
+        }
         do {
-            // While the records go in, the other core links them and decides the users;
-            // then, at a lower priority, writes the users into a part of the database of
-            // their own while the records' indexes and the links go in.
-            line.show("writing \(publisher.databasePath)…")
-            let linking = Background { link() }
-            let deciding = Background { () -> (SQLiteWriter.Remainder, RunReport) in
-                let (result, facts) = try decide(linking.value())
-                return (SQLiteWriter.Remainder(result: result, rejections: rejections, earlierRuns: earlierRuns, job: job), facts)
-            }
-            /// The run's `runs` row, asked for last: the inputs' fingerprints have had
-            /// until the users' part is copied in (where the other core is free) to be
-            /// taken in the gaps.
-            func runRow() throws -> RunRow {
-                let (remainder, facts) = try deciding.value()
-                let result = remainder.result
-                var counts = ["read": read, "accepted": result.records.count, "rejected": rejections.count,
-                              "accounts": result.accounts, "users": result.users.count,
-                              "conflicts": result.conflicts.count]
-                for (rule, links) in facts.linksByRule { counts["links_" + rule] = links }
-                let hashes = try hashing!.values()
-                for file in files { try file.checkUnchanged() }
-                let inputs = Dictionary(zip(fingerprinted.dropFirst().map(\.displayPath), hashes.dropFirst())) { first, _ in first }
-                return RunRow(startedAt: facts.startedAt, finishedAt: facts.finishedAt, version: WXMerge.version,
-                              configSHA256: hashes[0], inputs: inputs, counts: counts)
-            }
-            let writer = SQLiteWriter(job: job)
-            let path = publisher.temporaryDatabasePath
-            let spoolsDone = SpoolRelease(spools)
-            let writingUsers = Background(yielding: true) {
-                try writer.writeUsers(deciding.value().0.result, for: path)
-                spoolsDone.arrive()
-                Self.checkpoint("users-written")
-            }
-            do {
-                try writer.write(ordered, spools: spools, to: path, userNumbers: {
-                    spoolsDone.arrive()  // asked for once the records are in
-                    return try linking.value().userOf
-                },
-                                 remainder: { try deciding.value().0 }, usersWritten: { try writingUsers.value() },
-                                 runRow: runRow)
-            } catch {
-                try? writingUsers.value()  // done with its part, which `discard` removes
-                throw error
-            }
-            let facts = try deciding.value().1
-            timings.end("write")
-            Self.checkpoint("database-written")
-            try publisher.writeTemporary(MarkdownReport.render(facts), for: publisher.reportPaths[0])
-            try publisher.writeTemporary(JSONReport.render(facts), for: publisher.reportPaths[1])
-            try publisher.writeTemporary(HTMLReport.render(facts), for: publisher.reportPaths[2])
-            Self.checkpoint("reports-written")
-            timings.end("report")
-            try publisher.publish(pausingAt: Self.checkpoint)
-            timings.end("publish")
-            return Outcome(report: facts, databasePath: publisher.databasePath, reportPaths: publisher.reportPaths,
-                           timings: timings)
+            try writer.write(ordered, spools: spools, to: path, userNumbers: {
+                spoolsDone.arrive()  // asked for once the records are in
+                return try linking.value().userOf
+            },
+                             remainder: { try deciding.value().0 }, usersWritten: { try writingUsers.value() },
+                             runRow: runRow)
         } catch {
-            publisher.discard()
+            try? writingUsers.value()  // done with its part, which `discard` removes
             throw error
         }
+        let facts = try deciding.value().1
+        timings.end("write")
+        Self.checkpoint("database-written")
+        try publisher.writeTemporary(MarkdownReport.render(facts), for: publisher.reportPaths[0])
+        try publisher.writeTemporary(JSONReport.render(facts), for: publisher.reportPaths[1])
+        try publisher.writeTemporary(HTMLReport.render(facts), for: publisher.reportPaths[2])
+        Self.checkpoint("reports-written")
+        timings.end("report")
+        try publisher.publish(pausingAt: Self.checkpoint)
+        isPublished = true
+        timings.end("publish")
+        return Outcome(report: facts, databasePath: publisher.databasePath, reportPaths: publisher.reportPaths,
+                       timings: timings)
     }
 
     /// Stops the process (SIGSTOP) at the named point of a run when the environment

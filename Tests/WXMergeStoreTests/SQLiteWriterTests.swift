@@ -177,11 +177,28 @@ private final class Written {
 }
 
 @Suite struct OutputPublisherTests {
+    private static func publisher(in folder: String) -> OutputPublisher {
+        OutputPublisher(databasePath: folder + "/out/merged.db", reportPrefix: folder + "/out/report")
+    }
+
+    /// Writes a whole new set's temporary files: the database and reports saying `text`.
+    private static func writeSet(_ publisher: OutputPublisher, _ text: String) throws {
+        try publisher.writeTemporary(text, for: publisher.databasePath)
+        for report in publisher.reportPaths { try publisher.writeTemporary(text, for: report) }
+    }
+
+    private static func contents(_ publisher: OutputPublisher) -> [String?] {
+        ([publisher.databasePath] + publisher.reportPaths).map { try? String(contentsOfFile: $0, encoding: .utf8) }
+    }
+
+    private static func leftovers(_ folder: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix(".") }
+    }
+
     @Test func targetsChangeOnlyWhenPublished() throws {
         let written = try Written()
-        let publisher = OutputPublisher(databasePath: written.folder + "/out/merged.db",
-                                        reportPrefix: written.folder + "/out/report")
-        try publisher.prepare()
+        let publisher = Self.publisher(in: written.folder)
+        try publisher.begin()
         try "old".write(toFile: publisher.databasePath, atomically: true, encoding: .utf8)
         try written.write(to: publisher.temporaryDatabasePath)
         try publisher.writeTemporary("# report\n", for: publisher.reportPaths[0])
@@ -193,31 +210,120 @@ private final class Written {
         #expect(try String(contentsOfFile: publisher.reportPaths[0], encoding: .utf8) == "# report\n")
         let queue = try DatabaseQueue(path: publisher.databasePath)
         #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM records") } == 3)
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: written.folder + "/out").filter { $0.hasPrefix(".") }
-        #expect(leftovers.isEmpty)
+        #expect(try Self.leftovers(written.folder + "/out").isEmpty)
     }
 
-    @Test func aDiscardedRunLeavesTheEarlierOutputAsItWas() throws {
+    @Test func everyOutputIsReadableByItsOwnerOnly() throws {
         let written = try Written()
-        let publisher = OutputPublisher(databasePath: written.folder + "/merged.db", reportPrefix: written.folder + "/report")
-        try publisher.prepare()
+        let publisher = Self.publisher(in: written.folder)
+        try publisher.begin()
+        try Self.writeSet(publisher, "new")
+        try publisher.publish()
+        for path in [publisher.databasePath] + publisher.reportPaths {
+            let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            #expect((attributes[.posixPermissions] as? Int) == 0o600, "\(path)")
+        }
+    }
+
+    @Test func aDiscardedRunLeavesNoFileAndNoFolder() throws {
+        let written = try Written()
+        let publisher = Self.publisher(in: written.folder + "/new/deeper")
+        try publisher.begin()
         try written.write(to: publisher.temporaryDatabasePath)
         try "part".write(toFile: publisher.temporaryDatabasePath + ".part", atomically: false, encoding: .utf8)
         try publisher.writeTemporary("# new\n", for: publisher.reportPaths[0])
         publisher.discard()
-        #expect(try FileManager.default.contentsOfDirectory(atPath: written.folder).filter { $0.hasPrefix(".") }.isEmpty)
-        #expect(!FileManager.default.fileExists(atPath: publisher.databasePath))
+        #expect(!FileManager.default.fileExists(atPath: written.folder + "/new"))
     }
 
-    /// A killed run's temporary database, and the users' part written beside it.
-    @Test(arguments: [".merged.db.tmp-99999999", ".merged.db.tmp-99999999.part"])
+    @Test func aSecondRunOnTheSameOutputIsRefusedWhileTheFirstHoldsIt() throws {
+        let written = try Written()
+        let first = Self.publisher(in: written.folder)
+        try first.begin()
+        let second = Self.publisher(in: written.folder)
+        let refused = try #require(failure { try second.begin() })
+        #expect(refused.exitCode == 75)
+        #expect(refused.diagnostics.map(\.message) == [StoreMessage.busy(written.folder + "/out")])
+        try Self.writeSet(first, "first")
+        try first.publish()
+        try second.begin()
+        second.discard()
+        #expect(Self.contents(first) == Array(repeating: "first", count: 4))
+    }
+
+    /// A target that cannot be replaced (here a folder stands where the file goes) fails
+    /// the rename: every target already replaced gets its earlier file back.
+    @Test(arguments: 0..<4)
+    func aRenameThatFailsPutsTheEarlierSetBack(_ failing: Int) throws {
+        let written = try Written()
+        let publisher = Self.publisher(in: written.folder)
+        try publisher.begin()
+        try Self.writeSet(publisher, "earlier")
+        try publisher.publish()
+        let targets = publisher.reportPaths + [publisher.databasePath]
+        try FileManager.default.removeItem(atPath: targets[failing])
+        try FileManager.default.createDirectory(atPath: targets[failing] + "/in-the-way", withIntermediateDirectories: true)
+        let earlier = Self.contents(publisher)
+
+        try publisher.begin()
+        try Self.writeSet(publisher, "new")
+        let stopped = try #require(failure { try publisher.publish() })
+        publisher.discard()
+        #expect(stopped.exitCode == 73)
+        #expect(Self.contents(publisher) == earlier)
+        #expect(try Self.leftovers(written.folder + "/out").isEmpty)
+    }
+
+    /// Files an earlier run left are some other run's, as this one holds the lock: they
+    /// go, whatever process id once wrote them.
+    @Test(arguments: [".merged.db.tmp", ".merged.db.tmp.part", ".merged.db.prev", ".report.md.tmp", ".merged.db.publishing.part"])
     func leftoversOfAKilledRunAreRemoved(_ name: String) throws {
         let written = try Written()
-        // No process has this id on Linux (pid_max is at most 2^22).
-        let leftover = written.folder + "/" + name
+        try FileManager.default.createDirectory(atPath: written.folder + "/out", withIntermediateDirectories: true)
+        let leftover = written.folder + "/out/" + name
         try "half".write(toFile: leftover, atomically: true, encoding: .utf8)
-        try OutputPublisher(databasePath: written.folder + "/merged.db", reportPrefix: written.folder + "/report").prepare()
+        let publisher = Self.publisher(in: written.folder)
+        try publisher.begin()
         #expect(!FileManager.default.fileExists(atPath: leftover))
+        publisher.discard()
+    }
+
+    /// A run killed after its journal was in place: the next one finishes the renames.
+    @Test(arguments: ["journal-written", "publishing"])
+    func aJournalLeftByAKilledRunIsFinished(_ checkpoint: String) throws {
+        let written = try Written()
+        let earlier = Self.publisher(in: written.folder)
+        try earlier.begin()
+        try Self.writeSet(earlier, "earlier")
+        try earlier.publish()
+        // Stands for the kill: the run stops there, and its lock goes with it.
+        var killed: OutputPublisher? = Self.publisher(in: written.folder)
+        try killed!.begin()
+        try Self.writeSet(killed!, "new")
+        #expect(throws: Killed.self) { try killed!.publish(pausingAt: { if $0 == checkpoint { throw Killed() } }) }
+        #expect(killed!.hasUnfinishedPublishing)
+        killed = nil
+        let next = Self.publisher(in: written.folder)
+        try next.begin()
+        #expect(!next.hasUnfinishedPublishing)
+        #expect(Self.contents(next) == Array(repeating: "new", count: 4))
+        next.discard()
+        #expect(try Self.leftovers(written.folder + "/out").isEmpty)
+    }
+
+    /// A symlink put where a temporary file goes is never written through.
+    @Test func aTemporaryFileIsNeverWrittenThroughASymlink() throws {
+        let written = try Written()
+        let publisher = Self.publisher(in: written.folder)
+        try publisher.begin()
+        let victim = written.folder + "/victim"
+        try "precious".write(toFile: victim, atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: publisher.temporaryPath(for: publisher.reportPaths[0]),
+                                                   withDestinationPath: victim)
+        let stopped = try #require(failure { try publisher.writeTemporary("stolen", for: publisher.reportPaths[0]) })
+        #expect(stopped.exitCode == 73)
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "precious")
+        publisher.discard()
     }
 
     /// A nightly job's output written before records held user numbers still keeps its
@@ -342,5 +448,18 @@ private final class Written {
         do { _ = try EarlierOutput.read(path: path) } catch let failure as RunFailure { code = failure.exitCode }
         #expect(code == 73)
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "not a database")
+    }
+}
+
+private struct Killed: Error {}
+
+private func failure(_ body: () throws -> Void) -> RunFailure? {
+    do {
+        try body()
+        return nil
+    } catch let failure as RunFailure {
+        return failure
+    } catch {
+        return nil
     }
 }
