@@ -149,8 +149,15 @@ public final class OutputPublisher {
 
     /// Removes this run's temporary files and the folders it made, and lets the next
     /// run in (after a failure).
+    /// A rollback that could not be finished is left, with what it needs, to the next run.
     public func discard() {
-        for target in targets { unlink(temporaryPath(for: target)) }
+        if access(rollbackPath, F_OK) != 0 {
+            unlink(journalPath)
+            for target in targets {
+                unlink(temporaryPath(for: target))
+                unlink(Self.backupPath(for: target))
+            }
+        }
         unlink(SQLiteWriter.partPath(for: temporaryDatabasePath))
         unlink(journalPath + ".part")
         for folder in createdFolders.reversed() { rmdir(folder) }

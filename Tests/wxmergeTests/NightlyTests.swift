@@ -211,33 +211,6 @@ import Glibc
     }
 }
 
-/// A full disk, made with a small tmpfs (needs root, as CI runs).
-@Suite struct FullDiskTests {
-    private static let canMount: Bool = getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/bin/mount")
-
-    @Test(.enabled(if: canMount, "mounting a small tmpfs needs root"))
-    func aFullDiskExits73AndKeepsTheEarlierOutput() throws {
-        let mountPoint = NSTemporaryDirectory() + "wxmerge-full-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: mountPoint) }
-        let mount = try Executable.run(["-t", "tmpfs", "-o", "size=600k", "tmpfs", mountPoint], in: "/", tool: "/bin/mount")
-        try #require(mount.status == 0, "\(mount.stderr)")
-        defer { _ = try? Executable.run([mountPoint], in: "/", tool: "/bin/umount") }
-
-        let folder = NSTemporaryDirectory() + "wxmerge-fulljob-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        try GeneratedJob.write(people: 50, to: folder)
-        #expect(try Executable.run(["run", "--quiet", "--output", mountPoint + "/merged.db"], in: folder).status == 0)
-        let earlier = FileManager.default.contents(atPath: mountPoint + "/merged.db")
-
-        try GeneratedJob.write(people: 3_000, to: folder)
-        let run = try Executable.run(["run", "--quiet", "--output", mountPoint + "/merged.db"], in: folder)
-        #expect(run.status == 73)
-        #expect(FileManager.default.contents(atPath: mountPoint + "/merged.db") == earlier)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: mountPoint).filter { $0.hasPrefix(".") }.isEmpty)
-    }
-}
-
 /// The three nights the README shows, on examples/nightly.
 @Suite struct NightlyExampleTests {
     @Test func theReadmesThreeNightsHappenAsItSays() throws {

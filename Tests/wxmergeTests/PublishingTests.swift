@@ -1,0 +1,112 @@
+import Foundation
+import GRDB
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One run at a time, and a set of outputs that is whole after any failure (SPEC §4.1).
+@Suite struct PublishingTests {
+    private static let outputs = ["out/merged.db", "out/report.md", "out/report.json", "out/report.html"]
+
+    private static func runs(_ folder: String) throws -> Int? {
+        let queue = try DatabaseQueue(path: folder + "/out/merged.db")
+        return try queue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM runs") }
+    }
+
+    @Test func aSecondRunOnTheSameOutputExits75OrWaitsItsTurn() throws {
+        let example = try ExampleCopy()
+        let first = try SpawnedRun(["run", "--quiet", example.folder + "/wxmerge.yaml"], stopAt: "parsed")
+        #expect(first.waitUntilStopped())
+        let refused = try example.run("run", "--quiet")
+        #expect(refused.status == 75)
+        #expect(refused.stderr.contains("another run is writing the output in 'out'"))
+
+        // A run that may wait starts while the first holds the output, and goes on after it.
+        let waiting = Process()
+        waiting.executableURL = Executable.url
+        waiting.arguments = ["run", "--quiet", "--wait", "600"]
+        waiting.currentDirectoryURL = URL(fileURLWithPath: example.folder)
+        try waiting.run()
+        #expect(first.resume() == 0)
+        waiting.waitUntilExit()
+        #expect(waiting.terminationStatus == 0)
+        #expect(try Self.runs(example.folder) == 2)
+        let json = try JSONSerialization.jsonObject(with: Data(example.read("out/report.json").utf8)) as! [String: Any]
+        let queue = try DatabaseQueue(path: example.folder + "/out/merged.db")
+        let last = try queue.read { try String.fetchOne($0, sql: "SELECT started_at FROM runs WHERE run_id = 2") }
+        #expect(json["started_at"] as? String == last)
+    }
+
+    @Test(arguments: [["run"], ["run", "--output", "new/deeper/merged.db"]])
+    func aRunThatFailsLeavesNoFolder(_ arguments: [String]) throws {
+        let example = try ExampleCopy()
+        try example.write("exports/broken.yaml", "[")
+        let run = try Executable.run(arguments, in: example.folder)
+        #expect(run.status == 65)
+        #expect(!FileManager.default.fileExists(atPath: example.folder + "/out"))
+        #expect(!FileManager.default.fileExists(atPath: example.folder + "/new"))
+    }
+
+    @Test func checkSaysWhenAKilledRunLeftAPublishingHalfDone() throws {
+        let example = try ExampleCopy()
+        #expect(try example.run("run", "--quiet").status == 0)
+        let run = try SpawnedRun(["run", "--quiet", example.folder + "/wxmerge.yaml"], stopAt: "publishing")
+        #expect(run.waitUntilStopped())
+        run.kill()
+        let check = try example.run("check", "--quiet")
+        #expect(check.status == 0)
+        #expect(check.stderr.contains("left 'out/merged.db' and its reports half replaced; the next run finishes it first"))
+        #expect(try example.run("run", "--quiet").status == 0)
+        #expect(!(try example.run("check", "--quiet").stderr.contains("half replaced")))
+    }
+}
+
+/// A full disk at each phase of a run, made with a small tmpfs (needs root, as CI runs)
+/// that the test fills while the run is stopped at a checkpoint: whichever write fails,
+/// the earlier set stays whole, nothing is left behind, and the next run publishes.
+@Suite(.serialized) struct DiskFullTests {
+    private static let canMount: Bool = getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/bin/mount")
+
+    @Test(.enabled(if: canMount, "mounting a small tmpfs needs root"),
+          arguments: ["parsed", "users-written", "database-written", "reports-written"])
+    func aDiskThatFillsUpAtEachPhaseLeavesTheEarlierSet(_ checkpoint: String) throws {
+        let mountPoint = NSTemporaryDirectory() + "wxmerge-full-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: mountPoint) }
+        let mount = try Executable.run(["-t", "tmpfs", "-o", "size=16m", "tmpfs", mountPoint], in: "/", tool: "/bin/mount")
+        try #require(mount.status == 0, "\(mount.stderr)")
+        defer { _ = try? Executable.run([mountPoint], in: "/", tool: "/bin/umount") }
+
+        let folder = NSTemporaryDirectory() + "wxmerge-fulljob-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let options = ["run", "--quiet", "--output", mountPoint + "/out/merged.db", "--report", mountPoint + "/out/report"]
+        try GeneratedJob.write(people: 300, to: folder)
+        #expect(try Executable.run(options, in: folder).status == 0)
+        let files = ["merged.db", "report.md", "report.json", "report.html"].map { mountPoint + "/out/" + $0 }
+        let earlier = files.map { FileManager.default.contents(atPath: $0) }
+
+        try GeneratedJob.write(people: 2_000, to: folder)
+        let run = try SpawnedRun(options + [folder + "/wxmerge.yaml"], stopAt: checkpoint)
+        #expect(run.waitUntilStopped())
+        let filler = mountPoint + "/filler"
+        Self.fill(filler)
+        #expect(run.resume() == 73)
+        #expect(files.map { FileManager.default.contents(atPath: $0) } == earlier)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: mountPoint + "/out").filter { $0.hasPrefix(".") }.isEmpty)
+
+        unlink(filler)
+        #expect(try Executable.run(options, in: folder).status == 0)
+        #expect(files.map { FileManager.default.contents(atPath: $0) } != earlier)
+    }
+
+    /// Writes `path` until the disk is full.
+    private static func fill(_ path: String) {
+        let fd = open(path, O_CREAT | O_WRONLY, 0o600)
+        defer { close(fd) }
+        let block = [UInt8](repeating: 0, count: 1 << 16)
+        while block.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) > 0 {}
+        let byte: [UInt8] = [0]
+        while byte.withUnsafeBytes({ write(fd, $0.baseAddress, 1) }) > 0 {}
+    }
+}
