@@ -21,7 +21,7 @@ let package = Package(
             name: "WXMergeCore",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
-        .target(name: "YAMLAllocation"),
+        .target(name: "YAMLAllocation", dependencies: ["CYAML"]),
         .target(name: "WXMergeYAML", dependencies: ["CYAML", "YAMLAllocation", "WXMergeCore"]),
         .target(
             name: "WXMergeStore",
@@ -42,7 +42,7 @@ let package = Package(
         ),
         .executableTarget(name: "yaml-scan", dependencies: ["CYAML"]),
         .testTarget(name: "WXMergeCoreTests", dependencies: ["WXMergeCore"]),
-        .testTarget(name: "WXMergeYAMLTests", dependencies: ["WXMergeYAML", "WXMergeCore"]),
+        .testTarget(name: "WXMergeYAMLTests", dependencies: ["WXMergeYAML", "WXMergeCore", "YAMLAllocation"]),
         .testTarget(
             name: "WXMergeStoreTests",
             dependencies: ["WXMergeStore", "WXMergeCore", .product(name: "GRDB", package: "GRDB.swift")]

@@ -47,7 +47,10 @@ final class SharedFile: @unchecked Sendable {
     /// once the owner has finished the file without one.
     private let split = Atomic<Int>(-1)
     private static let closed = -2
-    /// Where the tail starts, set before `split`.
+    /// Whether a thread has claimed the tail: the one that sets `tail`, before `split`.
+    private let claimed = Atomic<Bool>(false)
+    /// Where the tail starts: written once, by the thread that claimed it, before it
+    /// publishes `split` (releasing); read by the owner after it sees `split` (acquiring).
     private(set) var tail = RecordFileReader.Tail(offset: 0, column: 0)
 
     private let exchange = Mutex<(tailRead: Bool?, decision: Decision?)>((nil, nil))
@@ -106,7 +109,9 @@ final class SharedFile: @unchecked Sendable {
     func takeTail(minimum: Int) -> RecordFileReader.Tail? {
         let column = recordsColumn.load(ordering: .relaxed)
         let from = bytesRead.load(ordering: .relaxed)
-        guard column >= 0, size - from >= minimum else { return nil }
+        guard column >= 0, size - from >= minimum,
+              claimed.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged
+        else { return nil }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { Glibc.close(fd) }

@@ -15,12 +15,36 @@
  * thread joins that thread's lists. Larger blocks (a parser's buffers, long scalars) are
  * glibc's. Each block starts with a 16-byte header that keeps the alignment `malloc`
  * gives: its size class, and for a large block its size.
+ *
+ * That libyaml's calls come here is proved, not assumed: a libyaml built to bind its own
+ * calls inside itself (LTO, -fno-semantic-interposition, a static build) would allocate
+ * with some and free with others. Until the proof, every call goes straight to glibc
+ * (no header). At load, a constructor parses a small document that makes libyaml
+ * allocate, grow and free blocks, and counts the calls that arrive: only when every kind
+ * arrives and every block allocated is freed again do the free lists take over. Builds
+ * with AddressSanitizer never take them, so that a use after free of libyaml's memory
+ * stays visible.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <yaml.h>
 
 #include "YAMLAllocation.h"
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define YAML_ALLOCATION_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define YAML_ALLOCATION_SANITIZED 1
+#endif
+
+/* Whether the free lists are in use: set once, at load, before any thread starts. */
+static int lists_on;
+/* While proving: calls of each kind that arrived, and blocks allocated less freed. */
+static long proved_mallocs, proved_reallocs, proved_frees;
 
 enum {
     header = 16,
@@ -71,6 +95,10 @@ __attribute__((noinline)) static void free_large(unsigned char *block) {
 }
 
 void *yaml_malloc(size_t size) {
+    if (__builtin_expect(!lists_on, 0)) {
+        proved_mallocs++;
+        return malloc(size ? size : 1);
+    }
     size_t total = (size ? size : 1) + header;
     if (total > largest) return large_block(size, total);
     unsigned k = size_class(total);
@@ -83,6 +111,11 @@ void *yaml_malloc(size_t size) {
 
 void yaml_free(void *pointer) {
     if (!pointer) return;
+    if (__builtin_expect(!lists_on, 0)) {
+        proved_frees++;
+        free(pointer);
+        return;
+    }
     unsigned char *block = (unsigned char *)pointer - header;
     if (block[0] == large) {
         free_large(block);
@@ -95,6 +128,10 @@ void yaml_free(void *pointer) {
 
 void *yaml_realloc(void *pointer, size_t size) {
     if (!pointer) return yaml_malloc(size);
+    if (__builtin_expect(!lists_on, 0)) {
+        proved_reallocs++;
+        return realloc(pointer, size ? size : 1);
+    }
     unsigned char *block = (unsigned char *)pointer - header;
     size_t total = (size ? size : 1) + header;
     size_t held;
@@ -124,3 +161,28 @@ unsigned char *yaml_strdup(const unsigned char *string) {
     if (copy) memcpy(copy, string, length);
     return copy;
 }
+
+/* Parses a document with a scalar long enough to grow libyaml's buffers, counting the
+ * calls that reach this file; turns the free lists on when all kinds arrived balanced. */
+__attribute__((constructor)) static void prove_interposition(void) {
+#ifndef YAML_ALLOCATION_SANITIZED
+    static char text[600];
+    memcpy(text, "a: [", 4);
+    memset(text + 4, 'x', sizeof text - 7);
+    memcpy(text + sizeof text - 3, "]\n", 3);
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser)) return;
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, sizeof text - 1);
+    yaml_event_t event;
+    int done = 0;
+    while (!done) {
+        if (!yaml_parser_parse(&parser, &event)) break;
+        done = event.type == YAML_STREAM_END_EVENT;
+        yaml_event_delete(&event);
+    }
+    yaml_parser_delete(&parser);
+    if (done && proved_mallocs > 0 && proved_reallocs > 0 && proved_mallocs == proved_frees) lists_on = 1;
+#endif
+}
+
+int yaml_allocation_uses_free_lists(void) { return lists_on; }
