@@ -41,9 +41,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "yaml-scan", dependencies: ["CYAML"]),
-        // libFuzzer targets (scripts/fuzz); without FUZZING, drivers that replay inputs.
-        .executableTarget(name: "RecordFileFuzzer", dependencies: ["WXMergeYAML", "WXMergeCore"], path: "Fuzz/RecordFileFuzzer"),
-        .executableTarget(name: "JobFileFuzzer", dependencies: ["WXMergeYAML", "WXMergeCore"], path: "Fuzz/JobFileFuzzer"),
+        // libFuzzer targets (scripts/fuzz); without FUZZING, a driver that replays inputs.
+        .executableTarget(name: "Fuzzers", dependencies: ["WXMergeYAML", "WXMergeCore"], path: "Fuzz"),
         .testTarget(name: "WXMergeCoreTests", dependencies: ["WXMergeCore"]),
         .testTarget(name: "WXMergeYAMLTests", dependencies: ["WXMergeYAML", "WXMergeCore", "YAMLAllocation"]),
         .testTarget(

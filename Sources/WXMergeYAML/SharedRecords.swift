@@ -70,6 +70,14 @@ final class SharedRecords: @unchecked Sendable {
         return (records, arena, result!)
     }
 
+    /// Lets go of the blocks past the reserved room that `appendOverflow` did not take:
+    /// those of a read that failed.
+    deinit {
+        let (recordRooms, textRooms) = overflow.withLock { ($0.records, $0.texts) }
+        for room in recordRooms.values { UnsafeMutablePointer<Record>(bitPattern: room)!.deallocate() }
+        for (address, _) in textRooms.values { UnsafeMutablePointer<UInt8>(bitPattern: address)!.deallocate() }
+    }
+
     // MARK: Taking room
 
     /// The start of a fresh block of records, and its number.
@@ -173,5 +181,6 @@ final class SharedRecords: @unchecked Sendable {
                 block += 1
             }
         }
+        overflow.withLock { $0 = ([:], [:]) }
     }
 }
