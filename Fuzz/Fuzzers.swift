@@ -35,22 +35,19 @@ private let folder: String = {
 
 private let job = try! JobFileReader().read(path: folder + "/wxmerge.yaml")
 
-private let targets: [String: (UnsafeRawBufferPointer) throws -> Void] = [
-    "records": { bytes in
-        FileManager.default.createFile(atPath: folder + "/exports/input.yaml", contents: Data(bytes))
-        _ = try RecordReader(job: job, files: try InputFile.resolve(job), workers: 1).read(spoolFolder: folder)
-    },
-    "job": { bytes in
-        FileManager.default.createFile(atPath: folder + "/input-job.yaml", contents: Data(bytes))
-        _ = try JobFileReader().read(path: folder + "/input-job.yaml")
-    },
-]
-
 /// Reads `bytes` with the target named `name`.
 private func read(_ bytes: UnsafeRawBufferPointer, with name: String) {
-    guard let target = targets[name] else { fatalError("unknown target '\(name)'; expected records or job") }
     do {
-        try target(bytes)
+        switch name {
+        case "records":
+            _ = FileManager.default.createFile(atPath: folder + "/exports/input.yaml", contents: Data(bytes))
+            _ = try RecordReader(job: job, files: try InputFile.resolve(job), workers: 1).read(spoolFolder: folder)
+        case "job":
+            _ = FileManager.default.createFile(atPath: folder + "/input-job.yaml", contents: Data(bytes))
+            _ = try JobFileReader().read(path: folder + "/input-job.yaml")
+        default:
+            fatalError("unknown target '\(name)'; expected records or job")
+        }
     } catch is RunFailure {
         // Bad input, told as such: what the target wants.
     } catch {
