@@ -101,7 +101,7 @@ final class PayloadQueue: @unchecked Sendable {
     private let ready = (0..<PayloadQueue.slots).map { _ in DispatchSemaphore(value: 0) }
     private let free = (0..<PayloadQueue.slots).map { _ in DispatchSemaphore(value: 1) }
     private let stopped = Atomic<Bool>(false)
-    private let failure = Mutex<RunFailure?>(nil)
+    private let failure = Locked<RunFailure?>(nil)
     private var current = -1
 
     /// Starts reading the payloads of `records` in their order.

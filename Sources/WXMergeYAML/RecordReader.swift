@@ -40,7 +40,7 @@ public struct RecordReader {
     /// - Parameter spoolFolder: where the payload spools go (unlinked on creation).
     public func read(spoolFolder: String, progress: ReadProgress? = nil) throws -> (ReadResult, [PayloadSpool]) {
         let spools = try (0..<workers).map { try PayloadSpool(index: UInt16($0), folder: spoolFolder) }
-        let merged = Mutex(MergedFiles(files: files))
+        let merged = Locked(MergedFiles(files: files))
         let (records, arena, sources) = try SharedRecords.collect(
             inputBytes: files.reduce(0) { $0 + $1.size }, recordsPerInputByte: recordsPerInputByte
         ) { shared in
@@ -53,17 +53,17 @@ public struct RecordReader {
 
     /// Reads the files, a thread per buffer, each taking the largest file left when it is
     /// free; a thread out of files takes half of what another has left of its file.
-    private func readFiles(into buffers: [RecordBuffer], spools: [PayloadSpool], merged: borrowing Mutex<MergedFiles>,
+    private func readFiles(into buffers: [RecordBuffer], spools: [PayloadSpool], merged: Locked<MergedFiles>,
                            progress: ReadProgress?) throws {
         let job = self.job
         let files = self.files
         let smallestTail = self.smallestTail
         let schedule = files.indices.sorted { files[$0].size > files[$1].size }
         let next = Atomic<Int>(0)
-        let failures = Mutex<[Int: RunFailure]>([:])
+        let failures = Locked<[Int: RunFailure]>([:])
         let workers = buffers.count
         // The file each thread is reading, whose tail a thread out of files may take.
-        let reading = Mutex<[SharedFile?]>(Array(repeating: nil, count: workers))
+        let reading = Locked<[SharedFile?]>(Array(repeating: nil, count: workers))
         nonisolated(unsafe) let buffers = buffers
         onThreads(workers) { worker in
             let buffer = buffers[worker]

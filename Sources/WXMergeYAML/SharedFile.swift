@@ -1,4 +1,5 @@
 import Dispatch
+import WXMergeCore
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -53,7 +54,7 @@ final class SharedFile: @unchecked Sendable {
     /// publishes `split` (releasing); read by the owner after it sees `split` (acquiring).
     private(set) var tail = RecordFileReader.Tail(offset: 0, column: 0)
 
-    private let exchange = Mutex<(tailRead: Bool?, decision: Decision?)>((nil, nil))
+    private let exchange = Locked<(tailRead: Bool?, decision: Decision?)>((nil, nil))
     private let tailDone = DispatchSemaphore(value: 0)
     private let decided = DispatchSemaphore(value: 0)
 

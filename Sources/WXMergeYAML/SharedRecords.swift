@@ -31,7 +31,7 @@ final class SharedRecords: @unchecked Sendable {
     private let nextTextBlock = Atomic<Int>(0)
     /// Blocks past the reserved room, by their number: records, and runs of text blocks
     /// (with their count) by their first block's number; addresses as numbers.
-    private let overflow = Mutex<(records: [Int: Int], texts: [Int: (address: Int, blocks: Int)])>(([:], [:]))
+    private let overflow = Locked<(records: [Int: Int], texts: [Int: (address: Int, blocks: Int)])>(([:], [:]))
 
     private init(records: UnsafeMutablePointer<Record>, recordBlocks: Int, arena: UnsafeMutablePointer<UInt8>, textBlocks: Int) {
         self.records = records
