@@ -96,7 +96,7 @@ final class YAMLEventReader {
     private var aliasEnd = Mark(line: 0, column: 0)
     private var aliasIndex = 0
     /// Where a replayed scalar's bytes are, until the next event (grown as needed).
-    private var replayedScalar = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 64)
+    private var replayedScalar = UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0)
     /// The current document's nodes written out, and the nodes its aliases expanded to.
     private var ownNodes = 0
     private var expandedNodes = 0

@@ -1,5 +1,8 @@
 import Foundation
 import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs the built `wxmerge` as a user would, in a folder of its own.
 struct Executable {
@@ -19,21 +22,49 @@ struct Executable {
         var stderr: String
     }
 
+    /// Runs `tool` (by default `wxmerge`) in `folder` and waits for it. Spawned with
+    /// posix_spawn, its output going to files: Foundation's `Process` leaks a little
+    /// memory each run, which the leak checker would blame on the tests.
     static func run(_ arguments: [String], in folder: String, tool: String? = nil) throws -> Output {
-        let process = Process()
-        process.executableURL = tool.map { URL(fileURLWithPath: $0) } ?? url
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: folder)
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
+        try start(arguments, in: folder, tool: tool).wait()
+    }
+
+    /// Starts `tool` (by default `wxmerge`) in `folder`; `wait()` gives its outcome.
+    static func start(_ arguments: [String], in folder: String, tool: String? = nil) throws -> Started {
+        let path = tool ?? url.path
+        let outputs = NSTemporaryDirectory() + "wxmerge-output-" + UUID().uuidString
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputs + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, outputs + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        // The shell goes into the folder, then becomes the tool (the same process).
+        let argv = (["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", folder, path] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let code = posix_spawn(&pid, "/bin/sh", &actions, nil, argv, environ)
+        guard code == 0 else { throw POSIXError(POSIXErrorCode(rawValue: code) ?? .EINVAL) }
+        return Started(pid: pid, outputs: outputs)
+    }
+
+    /// A spawned run, until it is waited for.
+    struct Started {
+        let pid: pid_t
+        let outputs: String
+
+        func wait() throws -> Output {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            defer {
+                unlink(outputs + ".out")
+                unlink(outputs + ".err")
+            }
+            let stdout = FileManager.default.contents(atPath: outputs + ".out") ?? Data()
+            let stderr = FileManager.default.contents(atPath: outputs + ".err") ?? Data()
+            return Output(status: status & 0x7f == 0 ? (status >> 8) & 0xff : -1,
+                          stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        }
     }
 }
 

@@ -105,15 +105,8 @@ import Testing
 
     /// What coreutils' `sha256sum` says of a file.
     private static func sha256sum(_ path: String) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
-        process.arguments = [path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try? process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: output, as: UTF8.self).split(separator: " ").first.map(String.init) ?? ""
+        let output = (try? Executable.run([path], in: "/", tool: "/usr/bin/sha256sum"))?.stdout ?? ""
+        return output.split(separator: " ").first.map(String.init) ?? ""
     }
 
     @Test func anOpenIDMapOfAnotherShapeIsBadData() throws {

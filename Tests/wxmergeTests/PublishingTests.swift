@@ -23,14 +23,9 @@ import Glibc
         #expect(refused.stderr.contains("another run is writing the output in 'out'"))
 
         // A run that may wait starts while the first holds the output, and goes on after it.
-        let waiting = Process()
-        waiting.executableURL = Executable.url
-        waiting.arguments = ["run", "--quiet", "--wait", "600"]
-        waiting.currentDirectoryURL = URL(fileURLWithPath: example.folder)
-        try waiting.run()
+        let waiting = try Executable.start(["run", "--quiet", "--wait", "600"], in: example.folder)
         #expect(first.resume() == 0)
-        waiting.waitUntilExit()
-        #expect(waiting.terminationStatus == 0)
+        #expect(try waiting.wait().status == 0)
         #expect(try Self.runs(example.folder) == 2)
         let json = try JSONSerialization.jsonObject(with: Data(example.read("out/report.json").utf8)) as! [String: Any]
         let queue = try DatabaseQueue(path: example.folder + "/out/merged.db")
