@@ -60,10 +60,24 @@ struct Executable {
                 unlink(outputs + ".out")
                 unlink(outputs + ".err")
             }
-            let stdout = FileManager.default.contents(atPath: outputs + ".out") ?? Data()
-            let stderr = FileManager.default.contents(atPath: outputs + ".err") ?? Data()
+            let stdout = Self.bytes(outputs + ".out")
+            let stderr = Self.bytes(outputs + ".err")
             return Output(status: status & 0x7f == 0 ? (status >> 8) & 0xff : -1,
                           stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        }
+
+        /// A file's bytes, read with stdio: FileManager's `contents(atPath:)` leaks its
+        /// buffer for an empty file.
+        private static func bytes(_ path: String) -> [UInt8] {
+            guard let file = fopen(path, "r") else { return [] }
+            defer { fclose(file) }
+            var bytes: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let count = fread(&buffer, 1, buffer.count, file)
+                if count == 0 { return bytes }
+                bytes += buffer[..<count]
+            }
         }
     }
 }
