@@ -124,7 +124,9 @@ public final class OutputPublisher {
             if hasEarlier, link(target, backup) != 0 {
                 throw StoreMessage.failure(StoreMessage.cannotWrite(backup, String(cString: strerror(errno))))
             }
-            entries.append(JournalEntry(temporary: temporary, target: target, backup: hasEarlier ? backup : nil))
+            // Absolute in the journal: the next run may start from another folder.
+            entries.append(JournalEntry(temporary: Self.absolute(temporary), target: Self.absolute(target),
+                                        backup: hasEarlier ? Self.absolute(backup) : nil))
         }
         let folders = Set(renames.map { Self.split($0.target).folder })
         for folder in folders { try Self.syncFolder(folder) }
@@ -133,7 +135,7 @@ public final class OutputPublisher {
         for (index, entry) in entries.enumerated() {
             if index == 1 { try checkpoint("publishing") }
             guard rename(entry.temporary, entry.target) == 0 else {
-                let failure = StoreMessage.failure(StoreMessage.cannotWrite(entry.target, String(cString: strerror(errno))))
+                let failure = StoreMessage.failure(StoreMessage.cannotWrite(renames[index].target, String(cString: strerror(errno))))
                 try rollBack(entries)
                 throw failure
             }
@@ -256,6 +258,15 @@ public final class OutputPublisher {
             for entry in entries { if let backup = entry.backup { unlink(backup) } }
         }
         try Self.syncFolder(databaseFolder)
+    }
+
+    /// `path` from the root: its folder resolved, its name as it is.
+    private static func absolute(_ path: String) -> String {
+        let (folder, name) = split(path)
+        guard let resolved = realpath(folder, nil) else { return path }
+        defer { free(resolved) }
+        let root = String(cString: resolved)
+        return (root == "/" ? "" : root) + "/" + name
     }
 
     // MARK: Flushing

@@ -30,7 +30,9 @@ struct Executable {
     }
 
     /// Starts `tool` (by default `wxmerge`) in `folder`; `wait()` gives its outcome.
-    static func start(_ arguments: [String], in folder: String, tool: String? = nil) throws -> Started {
+    /// - Parameter environment: variables added to the test's own.
+    static func start(_ arguments: [String], in folder: String, tool: String? = nil,
+                      environment: [String: String] = [:]) throws -> Started {
         let path = tool ?? url.path
         let outputs = NSTemporaryDirectory() + "wxmerge-output-" + UUID().uuidString
         var actions = posix_spawn_file_actions_t()
@@ -43,7 +45,11 @@ struct Executable {
         let argv = (["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", folder, path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
-        let code = posix_spawn(&pid, "/bin/sh", &actions, nil, argv, environ)
+        var variables = ProcessInfo.processInfo.environment
+        for (name, value) in environment { variables[name] = value }
+        let envp = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { envp.forEach { free($0) } }
+        let code = posix_spawn(&pid, "/bin/sh", &actions, nil, argv, envp)
         guard code == 0 else { throw POSIXError(POSIXErrorCode(rawValue: code) ?? .EINVAL) }
         return Started(pid: pid, outputs: outputs)
     }

@@ -43,6 +43,26 @@ import Glibc
         #expect(!FileManager.default.fileExists(atPath: example.folder + "/new"))
     }
 
+    /// The journal names its files from the root: a run started from another folder
+    /// (here with the job's absolute path) finishes it all the same.
+    @Test func aKilledPublishingIsFinishedByARunStartedFromAnotherFolder() throws {
+        let example = try ExampleCopy()
+        #expect(try example.run("run", "--quiet").status == 0)
+        try example.write("exports/website.yaml", try example.read("exports/website.yaml")
+            .replacingOccurrences(of: "nickname: Zhang San", with: "nickname: Zhang San (web)"))
+        let started = try Executable.start(["run", "--quiet"], in: example.folder,
+                                           environment: ["WXMERGE_TEST_STOP_AT": "publishing"])
+        let run = SpawnedRun(pid: started.pid)
+        #expect(run.waitUntilStopped())
+        run.kill()
+        _ = try? started.wait()
+        #expect(try Executable.run(["run", "--quiet", example.folder + "/wxmerge.yaml"], in: "/").status == 0)
+        // The killed run's set was put in place (run 2), then this run's (run 3).
+        let queue = try DatabaseQueue(path: example.folder + "/out/merged.db")
+        #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM runs") } == 3)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: example.folder + "/out").filter { $0.hasPrefix(".") }.isEmpty)
+    }
+
     @Test func checkSaysWhenAKilledRunLeftAPublishingHalfDone() throws {
         let example = try ExampleCopy()
         #expect(try example.run("run", "--quiet").status == 0)

@@ -8,6 +8,11 @@ import Glibc
 struct SpawnedRun {
     let pid: pid_t
 
+    /// A run started otherwise (`Executable.start`).
+    init(pid: pid_t) {
+        self.pid = pid
+    }
+
     /// - Parameter variables: set (or, when nil, removed) in the run's environment.
     init(_ arguments: [String], stopAt checkpoint: String, variables: [String: String?] = [:]) throws {
         var environment = ProcessInfo.processInfo.environment
