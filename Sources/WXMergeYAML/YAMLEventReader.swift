@@ -179,11 +179,11 @@ final class YAMLEventReader {
     ///   as a note, when the file is not valid YAML, nests too deep, or names an anchor
     ///   it has not defined or expands its aliases past the budget; exit 66 when reading failed.
     func next() throws {
-        if let replayed = replay.popLast() {
-            scalar = UnsafeBufferPointer(start: nil, count: 0)
-            give(replayed)
-        } else {
+        if replay.isEmpty {
             try parse()
+        } else {
+            scalar = UnsafeBufferPointer(start: nil, count: 0)
+            give(replay.removeLast())
         }
         switch kind {
         case .sequenceStart, .mappingStart:
