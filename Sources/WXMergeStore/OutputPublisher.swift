@@ -33,7 +33,13 @@ public final class OutputPublisher {
     /// Report folders this run made, to be removed if it fails.
     private var createdFolders: [String] = []
 
-    public init(databasePath: String, reportPrefix: String, reportExtensions: [String] = ["md", "json", "html"]) {
+    /// How a file's or a folder's bytes are flushed to disk: `fsync` unless given (a
+    /// test wraps it to see what is flushed when).
+    private let flush: (Int32) -> Int32
+
+    public init(databasePath: String, reportPrefix: String, reportExtensions: [String] = ["md", "json", "html"],
+                flush: ((Int32) -> Int32)? = nil) {
+        self.flush = flush ?? { fsync($0) }
         self.databasePath = databasePath
         reportPaths = reportExtensions.map { reportPrefix + "." + $0 }
     }
@@ -115,7 +121,7 @@ public final class OutputPublisher {
     ///   set is then in place again.
     public func publish(pausingAt checkpoint: (String) throws -> Void = { _ in }) throws {
         let renames = targets.map { (temporary: temporaryPath(for: $0), target: $0) }
-        for (temporary, _) in renames { try Self.sync(temporary) }
+        for (temporary, _) in renames { try sync(temporary) }
         var entries: [JournalEntry] = []
         for (temporary, target) in renames {
             let backup = Self.backupPath(for: target)
@@ -129,7 +135,7 @@ public final class OutputPublisher {
                                         backup: hasEarlier ? Self.absolute(backup) : nil))
         }
         let folders = Set(renames.map { Self.split($0.target).folder })
-        for folder in folders { try Self.syncFolder(folder) }
+        for folder in folders { try syncFolder(folder) }
         try writeJournal(entries, at: journalPath)
         try checkpoint("journal-written")
         for (index, entry) in entries.enumerated() {
@@ -140,9 +146,9 @@ public final class OutputPublisher {
                 throw failure
             }
         }
-        for folder in folders { try Self.syncFolder(folder) }
+        for folder in folders { try syncFolder(folder) }
         unlink(journalPath)
-        try Self.syncFolder(databaseFolder)
+        try syncFolder(databaseFolder)
         for entry in entries { if let backup = entry.backup { unlink(backup) } }
         createdFolders.removeAll()
         lock?.release(removingCreatedFolders: false)
@@ -183,13 +189,13 @@ public final class OutputPublisher {
         let part = path + ".part"
         let text = entries.map { "\($0.temporary)\t\($0.target)\t\($0.backup ?? "")\n" }.joined()
         try Self.write(Array(text.utf8), to: part)
-        try Self.sync(part)
+        try sync(part)
         guard rename(part, path) == 0 else {
             let code = errno
             unlink(part)
             throw StoreMessage.failure(StoreMessage.cannotWrite(path, String(cString: strerror(code))))
         }
-        try Self.syncFolder(databaseFolder)
+        try syncFolder(databaseFolder)
     }
 
     private static func readJournal(_ path: String) -> [JournalEntry]? {
@@ -218,12 +224,12 @@ public final class OutputPublisher {
         guard rename(journalPath, rollbackPath) == 0 else {
             throw StoreMessage.failure(StoreMessage.cannotWrite(rollbackPath, String(cString: strerror(errno))))
         }
-        try Self.restore(entries)
+        try restore(entries)
         unlink(rollbackPath)
-        try Self.syncFolder(databaseFolder)
+        try syncFolder(databaseFolder)
     }
 
-    private static func restore(_ entries: [JournalEntry]) throws {
+    private func restore(_ entries: [JournalEntry]) throws {
         for entry in entries {
             if let backup = entry.backup {
                 // A target never replaced is the same file as its link: the rename leaves both.
@@ -236,14 +242,14 @@ public final class OutputPublisher {
             }
             unlink(entry.temporary)
         }
-        for folder in Set(entries.map { split($0.target).folder }) { try syncFolder(folder) }
+        for folder in Set(entries.map { Self.split($0.target).folder }) { try syncFolder(folder) }
     }
 
     /// Finishes what a killed run left: a rollback is carried through, a publishing
     /// is finished (all of its files were complete and flushed before its journal was).
     private func recover() throws {
         if let entries = Self.readJournal(rollbackPath) {
-            try Self.restore(entries)
+            try restore(entries)
             unlink(journalPath)
             unlink(rollbackPath)
         }
@@ -253,11 +259,11 @@ public final class OutputPublisher {
                     throw StoreMessage.failure(StoreMessage.cannotWrite(entry.target, String(cString: strerror(errno))))
                 }
             }
-            for folder in Set(entries.map { Self.split($0.target).folder }) { try Self.syncFolder(folder) }
+            for folder in Set(entries.map { Self.split($0.target).folder }) { try syncFolder(folder) }
             unlink(journalPath)
             for entry in entries { if let backup = entry.backup { unlink(backup) } }
         }
-        try Self.syncFolder(databaseFolder)
+        try syncFolder(databaseFolder)
     }
 
     /// `path` from the root: its folder resolved, its name as it is.
@@ -272,9 +278,9 @@ public final class OutputPublisher {
     // MARK: Flushing
 
     /// Flushes a file's bytes to disk.
-    private static func sync(_ path: String) throws {
+    private func sync(_ path: String) throws {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0, fsync(fd) == 0 else {
+        guard fd >= 0, flush(fd) == 0 else {
             let code = errno
             if fd >= 0 { close(fd) }
             throw StoreMessage.failure(StoreMessage.cannotWrite(path, String(cString: strerror(code))))
@@ -283,11 +289,11 @@ public final class OutputPublisher {
     }
 
     /// Flushes a folder's entries (the renames, creations and removals in it) to disk.
-    private static func syncFolder(_ folder: String) throws {
+    private func syncFolder(_ folder: String) throws {
         let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw StoreMessage.failure(StoreMessage.cannotWrite(folder, String(cString: strerror(errno)))) }
         defer { close(fd) }
-        guard fsync(fd) == 0 || errno == EINVAL else {
+        guard flush(fd) == 0 || errno == EINVAL else {
             throw StoreMessage.failure(StoreMessage.cannotWrite(folder, String(cString: strerror(errno))))
         }
     }

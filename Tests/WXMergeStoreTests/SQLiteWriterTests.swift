@@ -311,6 +311,32 @@ private final class Written {
         #expect(try Self.leftovers(written.folder + "/out").isEmpty)
     }
 
+    /// Every new file and the journal are on disk before anything is renamed, and the
+    /// folder's entries after the renames: a power loss leaves one whole set.
+    @Test func filesAndTheFolderAreFlushedAroundTheRenames() throws {
+        let written = try Written()
+        final class Flushed: @unchecked Sendable { var paths: [String] = [] }
+        let flushed = Flushed()
+        let publisher = OutputPublisher(databasePath: written.folder + "/out/merged.db",
+                                        reportPrefix: written.folder + "/out/report") { fd in
+            flushed.paths.append((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)")) ?? "?")
+            return fsync(fd)
+        }
+        try publisher.begin()
+        try Self.writeSet(publisher, "new")
+        flushed.paths.removeAll()
+        var flushedBeforeRenames: [String] = []
+        try publisher.publish(pausingAt: { if $0 == "journal-written" { flushedBeforeRenames = flushed.paths } })
+        let folder = URL(fileURLWithPath: written.folder + "/out").resolvingSymlinksInPath().path
+        let temporaries = ([publisher.databasePath] + publisher.reportPaths).map {
+            folder + "/" + URL(fileURLWithPath: publisher.temporaryPath(for: $0)).lastPathComponent
+        }
+        for temporary in temporaries { #expect(flushedBeforeRenames.contains(temporary), "\(temporary)") }
+        #expect(flushedBeforeRenames.contains(folder + "/.merged.db.publishing.part"))
+        #expect(flushedBeforeRenames.last == folder)
+        #expect(flushed.paths.dropFirst(flushedBeforeRenames.count).contains(folder))
+    }
+
     /// A symlink put where a temporary file goes is never written through.
     @Test func aTemporaryFileIsNeverWrittenThroughASymlink() throws {
         let written = try Written()
