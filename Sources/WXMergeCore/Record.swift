@@ -135,13 +135,13 @@ public struct WarningTally: Sendable {
     public static func grouped(_ tallies: [WarningTally]) -> (shown: [WarningTally], kinds: [WarningKindTotal]) {
         var byKind: [WarningKind: [WarningTally]] = [:]
         for tally in tallies { byKind[tally.kind, default: []].append(tally) }
-        let kinds = byKind.map { kind, tallies in
-            WarningKindTotal(kind: kind, lines: tallies.count, records: tallies.reduce(0) { $0 + $1.count },
-                             shownLines: min(tallies.count, linesPerKind),
-                             shownRecords: tallies.sorted(by: order).prefix(linesPerKind).reduce(0) { $0 + $1.count })
-        }.sorted { ($1.records, $0.kind.rawValue) < ($0.records, $1.kind.rawValue) }
-        let shown = kinds.flatMap { byKind[$0.kind]!.sorted(by: order).prefix(linesPerKind) }
-        return (shown, kinds)
+        let groups = byKind.map { kind, tallies in
+            let shown = tallies.sorted(by: order).prefix(linesPerKind)
+            return (shown: shown, total: WarningKindTotal(
+                kind: kind, lines: tallies.count, records: tallies.reduce(0) { $0 + $1.count },
+                shownLines: shown.count, shownRecords: shown.reduce(0) { $0 + $1.count }))
+        }.sorted { ($1.total.records, $0.total.kind.rawValue) < ($0.total.records, $1.total.kind.rawValue) }
+        return (groups.flatMap(\.shown), groups.map(\.total))
     }
 
     private static func order(_ a: WarningTally, _ b: WarningTally) -> Bool {

@@ -79,12 +79,19 @@ public final class OutputPublisher {
     public func begin(wait: Double = 0) throws {
         lock = try OutputLock(folder: databaseFolder, wait: wait)
         try recover()
+        removeLeftovers()
+    }
+
+    /// Removes the journal, the temporary files and the links to earlier files: what is
+    /// left of a run once nothing in it is to be finished.
+    private func removeLeftovers() {
+        unlink(journalPath)
+        unlink(journalPath + ".part")
         for target in targets {
             unlink(temporaryPath(for: target))
             unlink(Self.backupPath(for: target))
         }
         unlink(SQLiteWriter.partPath(for: temporaryDatabasePath))
-        unlink(journalPath + ".part")
     }
 
     /// Whether a killed run left a publishing for the next run to finish (what `check`
@@ -160,14 +167,11 @@ public final class OutputPublisher {
     /// A rollback that could not be finished is left, with what it needs, to the next run.
     public func discard() {
         if access(rollbackPath, F_OK) != 0 {
-            unlink(journalPath)
-            for target in targets {
-                unlink(temporaryPath(for: target))
-                unlink(Self.backupPath(for: target))
-            }
+            removeLeftovers()
+        } else {
+            unlink(SQLiteWriter.partPath(for: temporaryDatabasePath))
+            unlink(journalPath + ".part")
         }
-        unlink(SQLiteWriter.partPath(for: temporaryDatabasePath))
-        unlink(journalPath + ".part")
         for folder in createdFolders.reversed() { rmdir(folder) }
         createdFolders.removeAll()
         lock?.release(removingCreatedFolders: true)
