@@ -33,13 +33,17 @@ let package = Package(
         ),
         .target(name: "WXMergeReport", dependencies: ["WXMergeCore"]),
         .target(name: "WXMergeSample", dependencies: ["WXMergeCore"]),
-        .executableTarget(
-            name: "wxmerge",
+        .target(name: "WXMergeRun", dependencies: ["WXMergeCore", "WXMergeYAML", "WXMergeStore", "WXMergeReport"]),
+        .target(
+            name: "WXMergeCLI",
             dependencies: [
-                "WXMergeCore", "WXMergeYAML", "WXMergeStore", "WXMergeReport", "WXMergeSample",
+                "WXMergeCore", "WXMergeYAML", "WXMergeStore", "WXMergeReport", "WXMergeSample", "WXMergeRun",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(name: "wxmerge", dependencies: ["WXMergeCLI"]),
+        // `wxmerge` with the tests' hook: stops at the checkpoint WXMERGE_TEST_STOP_AT names.
+        .executableTarget(name: "StoppingWXMerge", dependencies: ["WXMergeCLI"], path: "Tests/StoppingWXMerge"),
         .executableTarget(name: "yaml-scan", dependencies: ["CYAML"]),
         // libFuzzer targets (scripts/fuzz); without FUZZING, a driver that replays inputs.
         .executableTarget(name: "Fuzzers", dependencies: ["WXMergeYAML", "WXMergeCore"], path: "Fuzz"),

@@ -48,10 +48,10 @@ private func read(_ bytes: UnsafeRawBufferPointer, with name: String) {
         default:
             fatalError("unknown target '\(name)'; expected records or job")
         }
-    } catch is RunFailure {
+    } catch is InputError {
         // Bad input, told as such: what the target wants.
     } catch {
-        fatalError("not a RunFailure: \(error)")
+        fatalError("not an InputError: \(error)")
     }
 }
 

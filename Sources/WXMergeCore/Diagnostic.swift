@@ -70,21 +70,9 @@ public struct Diagnostic: Error, Sendable, Equatable {
     }
 }
 
-/// A failure that stops a run, with the exit code the command line gives it
-/// (SPEC §5: 65 bad data, 66 missing input, 73 output not writable, 75 another run holds
-/// the output, 78 bad job file).
-public struct RunFailure: Error, Sendable {
-    public var exitCode: Int32
-    public var diagnostics: [Diagnostic]
-
-    public init(exitCode: Int32, _ diagnostics: [Diagnostic]) {
-        self.exitCode = exitCode
-        self.diagnostics = diagnostics
-    }
-
-    public static let dataError: Int32 = 65
-    public static let missingInput: Int32 = 66
-    public static let outputNotWritable: Int32 = 73
-    public static let outputBusy: Int32 = 75
-    public static let badJobFile: Int32 = 78
+/// An error that says what went wrong as diagnostics. Each library throws its own type
+/// of these; the command line prints any of them the same way, and it alone chooses the
+/// exit code from the type and its kind.
+public protocol DiagnosedError: Error, Sendable {
+    var diagnostics: [Diagnostic] { get }
 }

@@ -70,7 +70,7 @@ public final class PayloadSpool: @unchecked Sendable {
         var template = Array((folder + "/.wxmerge-spool-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else {
-            throw RunFailure(exitCode: RunFailure.outputNotWritable,
+            throw SpoolError(
                              [.error(at: nil, CoreMessage.cannotCreateTemporaryFile(folder, errno))])
         }
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
@@ -219,7 +219,7 @@ public final class PayloadSpool: @unchecked Sendable {
         while written < count {
             let n = pwrite(fd, bytes.baseAddress! + written, count - written, off_t(flushed) + off_t(written))
             guard n > 0 else {
-                throw RunFailure(exitCode: RunFailure.outputNotWritable,
+                throw SpoolError(
                                  [.error(at: nil, CoreMessage.cannotWriteTemporaryFile(errno))])
             }
             written += n
@@ -256,7 +256,7 @@ public final class PayloadSpool: @unchecked Sendable {
             let n = pread(fd, destination + done, count - done, off_t(offset) + off_t(done))
             if n < 0, errno == EINTR { continue }
             guard n > 0 else {
-                throw RunFailure(exitCode: RunFailure.outputNotWritable,
+                throw SpoolError(
                                  [.error(at: nil, CoreMessage.cannotReadTemporaryFile(n < 0 ? errno : EIO))])
             }
             done += n
@@ -280,5 +280,15 @@ public final class PayloadSpool: @unchecked Sendable {
             }
         }
         return position
+    }
+}
+
+/// A payload spool that could not be created, written or read back: a work file in the
+/// output's folder, so a failure here is one of writing the output.
+public struct SpoolError: DiagnosedError {
+    public var diagnostics: [Diagnostic]
+
+    public init(_ diagnostics: [Diagnostic]) {
+        self.diagnostics = diagnostics
     }
 }

@@ -26,7 +26,7 @@ public struct EarlierOutput: Sendable {
     public var runs: [StoredRun]
 
     /// Checks the database at `path` and reads its aliases and runs; nil when there is none.
-    /// - Throws: `RunFailure` 73 when the file is not a wxmerge database of a schema
+    /// - Throws: `StoreError` (cannot write) when the file is not a wxmerge database of a schema
     ///   version this build reads. The file is only read.
     public static func read(path: String) throws -> EarlierOutput? {
         guard access(path, F_OK) == 0 else { return nil }
@@ -56,7 +56,7 @@ public struct EarlierOutput: Sendable {
     static let versionsRead = 1...Schema.version
 
     /// The earlier users, and the earlier user of each of the records.
-    /// - Throws: `RunFailure` 73 when the file can no longer be read as it was.
+    /// - Throws: `StoreError` (cannot write) when the file can no longer be read as it was.
     public func state(for ordered: OrderedRecords, job: Job) throws -> EarlierState {
         let (path, version) = (self.path, self.version)
         var state = EarlierState()
@@ -117,7 +117,7 @@ public struct EarlierOutput: Sendable {
     }
 
     /// Runs `body` on the database at `path`, opened read-only; what fails becomes a
-    /// `RunFailure` naming the file.
+    /// `StoreError` naming the file.
     private static func reading<T>(_ path: String, _ body: (Database) throws -> T) throws -> T {
         var configuration = Configuration()
         configuration.readonly = true
@@ -130,7 +130,7 @@ public struct EarlierOutput: Sendable {
         defer { try? queue.close() }
         do {
             return try queue.read(body)
-        } catch let failure as RunFailure {
+        } catch let failure as StoreError {
             throw failure
         } catch {
             throw StoreMessage.failure(StoreMessage.notAWXMergeDatabase(path))

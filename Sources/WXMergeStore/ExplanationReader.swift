@@ -14,11 +14,11 @@ public struct ExplanationReader {
 
     /// The users `key` leads to: a user id (or an alias of one), `appid:openid` (also as
     /// exported before a migration), or a unionid (every user holding it).
-    /// - Throws: `RunFailure` 66 when there is no database, 73 when it is not a wxmerge
+    /// - Throws: `StoreError`: missing when there is no database, cannot write when it is not a wxmerge
     ///   database this build reads.
     public func explain(_ key: String, database path: String) throws -> Explanation {
         guard access(path, F_OK) == 0 else {
-            throw RunFailure(exitCode: RunFailure.missingInput, [.error(at: nil, StoreMessage.noDatabase(path))])
+            throw StoreError(.missing, [.error(at: nil, StoreMessage.noDatabase(path))])
         }
         var configuration = Configuration()
         configuration.readonly = true
@@ -33,7 +33,7 @@ public struct ExplanationReader {
                 let users = try userIDs(for: key, db)
                 return Explanation(key: key, users: try users.map { try user($0, db) })
             }
-        } catch let failure as RunFailure {
+        } catch let failure as StoreError {
             throw failure
         } catch {
             throw StoreMessage.failure(StoreMessage.notAWXMergeDatabase(path))

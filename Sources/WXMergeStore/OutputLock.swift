@@ -20,7 +20,7 @@ final class OutputLock {
     private(set) var createdFolders: [String] = []
 
     /// Takes the lock on `folder`, waiting up to `wait` seconds for another run's.
-    /// - Throws: `RunFailure` 75 when another run holds it past `wait`, 73 when the
+    /// - Throws: `StoreError`: busy when another run holds it past `wait`, cannot write when the
     ///   folder cannot be made or opened.
     init(folder: String, wait: Double) throws {
         self.folder = folder
@@ -48,7 +48,7 @@ final class OutputLock {
             }
             guard Self.now() < deadline else {
                 releaseFolders()
-                throw RunFailure(exitCode: RunFailure.outputBusy, [.error(at: nil, StoreMessage.busy(folder))])
+                throw StoreError(.busy, [.error(at: nil, StoreMessage.busy(folder))])
             }
             usleep(50_000)
         }

@@ -74,7 +74,7 @@ public final class OutputPublisher {
     /// Takes the output's lock, then finishes a publishing that a killed run left half
     /// done and removes every other leftover.
     /// - Parameter wait: seconds to wait for another run's lock.
-    /// - Throws: `RunFailure` 75 when another run holds the output, 73 when its folder
+    /// - Throws: `StoreError`: busy when another run holds the output, cannot write when its folder
     ///   cannot be made or a leftover cannot be finished.
     public func begin(wait: Double = 0) throws {
         lock = try OutputLock(folder: databaseFolder, wait: wait)
@@ -124,7 +124,7 @@ public final class OutputPublisher {
     /// - Parameter checkpoint: called with `journal-written` and `publishing` (after the
     ///   first rename): where the tests stop a run to kill it. What it throws leaves
     ///   publishing where it is, as a kill would.
-    /// - Throws: `RunFailure` 73 when a file cannot be flushed or renamed; the earlier
+    /// - Throws: `StoreError` (cannot write) when a file cannot be flushed or renamed; the earlier
     ///   set is then in place again.
     public func publish(pausingAt checkpoint: (String) throws -> Void = { _ in }) throws {
         let renames = targets.map { (temporary: temporaryPath(for: $0), target: $0) }

@@ -101,7 +101,7 @@ final class PayloadQueue: @unchecked Sendable {
     private let ready = (0..<PayloadQueue.slots).map { _ in DispatchSemaphore(value: 0) }
     private let free = (0..<PayloadQueue.slots).map { _ in DispatchSemaphore(value: 1) }
     private let stopped = Atomic<Bool>(false)
-    private let failure = Locked<RunFailure?>(nil)
+    private let failure = Locked<SpoolError?>(nil)
     private var current = -1
 
     /// Starts reading the payloads of `records` in their order.
@@ -125,7 +125,7 @@ final class PayloadQueue: @unchecked Sendable {
                     chunk.write(record.updatedAt, record: index - chunkStart, which: 1)
                 }
             } catch {
-                failure.withLock { $0 = error as? RunFailure }
+                failure.withLock { $0 = error as? SpoolError }
                 ready[slot].signal()
                 return
             }
@@ -135,7 +135,7 @@ final class PayloadQueue: @unchecked Sendable {
 
     /// The payload of record `index`, asked for in order from 0; valid until a record
     /// of another chunk is asked for.
-    /// - Throws: the `RunFailure` of a spool that could not be read.
+    /// - Throws: the `SpoolError` of a spool that could not be read.
     func payload(_ index: Int) throws -> Fields {
         let chunkIndex = index / Self.recordsPerChunk
         if chunkIndex != current {

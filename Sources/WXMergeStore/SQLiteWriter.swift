@@ -5,120 +5,137 @@ public import WXMergeCore
 import Glibc
 #endif
 
-/// Writes a reconciliation into a new SQLite file (SPEC §4.1).
+/// Writes a run's tables into a new SQLite file (SPEC §4.1), step by step as
+/// `OutputStore` orders them.
 ///
 /// The file is a temporary one that nobody reads until it is complete and renamed, so
-/// it is written without a journal or fsyncs, in large transactions, with indexes built
-/// after the load (see PERF-NOTES). The big tables are written through raw prepared
-/// statements: GRDB's argument arrays cost more than the insert itself. `user_rows` can
-/// be written into a part file on another thread and is then copied in whole.
-public struct SQLiteWriter: Sendable {
-    public let job: Job
+/// it is written without a journal or fsyncs (`OutputPublisher.publish` flushes the whole
+/// file once, before it is put in place), in large transactions, with indexes built after
+/// the load (docs/design.md). The big tables are written through raw
+/// prepared statements: GRDB's argument arrays cost more than the insert itself.
+/// `user_rows` is written into a part file (`partPath`) on another thread and then copied
+/// in whole.
+///
+/// Invariant: between `writeRecords` and the end of `writeDecisions` one transaction is
+/// open (the load); `close()` ends the connection, whatever step it is in.
+final class SQLiteWriter {
+    let job: Job
+    /// The new database; it must not exist when `writeRecords` is called.
+    let path: String
+    private var queue: DatabaseQueue?
 
-    public init(job: Job) {
+    init(job: Job, path: String) {
         self.job = job
+        self.path = path
     }
 
-    /// What goes into the database after the records.
-    public struct Remainder: Sendable {
-        public var result: Reconciliation
-        public var rejections: [Rejection]
-        /// The earlier output's `runs` rows, carried over.
-        public var earlierRuns: [EarlierOutput.StoredRun]
-        /// The links' user ids and keys, laid out where the remainder is made.
-        let linkTexts: LinkTexts
-
-        /// Lays out the links' texts too: a caller that makes the remainder on another
-        /// thread spares the writer's thread that work.
-        public init(result: Reconciliation, rejections: [Rejection], earlierRuns: [EarlierOutput.StoredRun] = [],
-                    job: Job) {
-            self.result = result
-            self.rejections = rejections
-            self.earlierRuns = earlierRuns
-            linkTexts = LinkTexts(result, job: job)
-        }
-    }
-
-    /// Writes a finished reconciliation.
-    /// - Parameter path: a file that does not exist yet; it is created owner-only.
-    public func write(_ result: Reconciliation, rejections: [Rejection], run: RunRow,
-                      earlierRuns: [EarlierOutput.StoredRun] = [], spools: [PayloadSpool], to path: String) throws {
-        let remainder = Remainder(result: result, rejections: rejections, earlierRuns: earlierRuns, job: job)
-        try writeUsers(result, for: path)
-        try write(result.linked.ordered, spools: spools, to: path, userNumbers: { result.userOf },
-                  remainder: { remainder }, usersWritten: {}, runRow: { run })
+    deinit {
+        close()
     }
 
     /// The part of the database at `path` that holds `user_rows`.
     static func partPath(for path: String) -> String { path + ".part" }
 
-    /// Writes `user_rows`, with its index, into a part file beside `path` (`path` +
-    /// `.part`, owner-only), which `write` copies into the database whole: a caller can
-    /// write it on another thread while `write` builds the records' indexes and writes the
-    /// links. `write` removes the part when it returns, whether it succeeded or not; a
-    /// part finished after a failed `write` returned is removed by
-    /// `OutputPublisher.discard()`.
-    public func writeUsers(_ result: Reconciliation, for path: String) throws {
-        try Self.withNewDatabase(at: Self.partPath(for: path)) { db in
-            try db.execute(sql: Schema.userRows)
-            try Self.writeUserRows(db, result)
-            try db.execute(sql: Self.indexBuildSettings)
-            try db.execute(sql: Schema.userRowsIndex)
+    /// Creates the database (owner-only) and its tables, opens the load's transaction,
+    /// and writes the records in canonical order.
+    func writeRecords(_ ordered: OrderedRecords, spools: [PayloadSpool]) throws {
+        queue = try Self.create(at: path)
+        try access { db in
+            try db.beginTransaction()
+            try Schema.create(db, survivorship: job.survivorship)
+            try Self.writeRecords(db, ordered, job: job, spools: spools)
         }
     }
 
-    /// Writes the records, then asks for their users' numbers, then for the rest, then
-    /// waits for the users' part, then asks for this run's `runs` row: a caller can link
-    /// the records on another thread while they go in, then work out the users' fields
-    /// and ids (the remainder) while the numbers and the records' indexes go in, write
-    /// the users (`writeUsers`) while the links and the other tables go in, and have the
-    /// inputs' fingerprints taken until the users' part is copied in.
-    /// - Parameters:
-    ///   - userNumbers: the number of each record's user (`LinkedRecords.userOf`).
-    ///   - usersWritten: returns once `writeUsers` has written the part for `path`.
-    ///   - runRow: this run's row of `runs`, asked for once the users' part is copied in.
-    ///   - path: a file that does not exist yet; it is created owner-only.
-    public func write(_ ordered: OrderedRecords, spools: [PayloadSpool], to path: String,
-                      userNumbers: () throws -> [Int32], remainder: () throws -> Remainder,
-                      usersWritten: () throws -> Void, runRow: () throws -> RunRow) throws {
-        let part = Self.partPath(for: path)
-        defer { unlink(part) }
-        let job = self.job
-        var runID = 0
-        try Self.withNewDatabase(at: path) { db in
-            try Schema.create(db, survivorship: job.survivorship)
-            try Self.writeRecords(db, ordered, job: job, spools: spools)
-            try Self.writeRecordUsers(db, try userNumbers())
+    /// Writes each record's user number, then builds the records' indexes.
+    func writeRecordUsers(_ userOf: [Int32]) throws {
+        try access { db in
+            try Self.writeRecordUsers(db, userOf)
             try db.execute(sql: Self.indexBuildSettings)
             try Schema.createRecordIndexes(db)
-            let remainder = try remainder()
-            let result = remainder.result
-            try Self.writeLinks(db, result.links, texts: remainder.linkTexts)
+        }
+    }
+
+    /// Writes the other tables and their indexes, and commits the load.
+    func writeDecisions(_ decisions: Decisions, linkTexts: LinkTexts) throws {
+        let job = self.job
+        try access { db in
+            let result = decisions.result
+            try Self.writeLinks(db, result.links, texts: linkTexts)
             try Self.writeConflicts(db, result, job: job)
-            try Self.writeRejected(db, remainder.rejections)
+            try Self.writeRejected(db, decisions.rejections)
             try Self.writeAliases(db, result.aliases)
             try Self.writeSuggestions(db, result, job: job)
-            for earlier in remainder.earlierRuns {
+            for earlier in decisions.earlierRuns {
                 try db.execute(sql: "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
                                arguments: StatementArguments(earlier.values))
             }
-            runID = result.runID
             try Schema.createIndexes(db)
-        } then: { db in
-            try usersWritten()
+            try db.commit()
+        }
+    }
+
+    /// Writes `user_rows`, with its index, into a part file beside `path` (`partPath`,
+    /// owner-only), which `addUsers` copies in whole: a caller can write it on another
+    /// thread while the records' indexes and the links go in.
+    static func writeUsers(_ result: Reconciliation, for path: String) throws {
+        let queue = try create(at: partPath(for: path))
+        defer { try? queue.close() }
+        try access(queue, path) { db in
+            try db.inTransaction {
+                try db.execute(sql: Schema.userRows)
+                try Self.writeUserRows(db, result)
+                try db.execute(sql: Self.indexBuildSettings)
+                try db.execute(sql: Schema.userRowsIndex)
+                return .commit
+            }
+        }
+    }
+
+    /// Copies the users' part in, then removes it.
+    func addUsers() throws {
+        let part = Self.partPath(for: path)
+        defer { unlink(part) }
+        try access { db in
             // Outside of a transaction: SQLite attaches no database inside one.
             try db.execute(sql: "ATTACH DATABASE ? AS part", arguments: [part])
             try db.inTransaction {
                 try db.execute(sql: "INSERT INTO user_rows SELECT * FROM part.user_rows")
-                let run = try runRow()
-                try db.execute(
-                    sql: "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    arguments: [runID, run.startedAt, run.finishedAt, run.version, run.configSHA256,
-                                RunRow.json(run.inputs, value: JSONText.quoted),
-                                RunRow.json(run.counts) { String($0) }])
                 return .commit
             }
             try db.execute(sql: "DETACH DATABASE part")
+        }
+    }
+
+    /// Writes this run's row of `runs` and closes the database.
+    func writeRun(_ run: RunRow, id: Int) throws {
+        try access { db in
+            try db.execute(
+                sql: "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                arguments: [id, run.startedAt, run.finishedAt, run.version, run.configSHA256,
+                            RunRow.json(run.inputs, value: JSONText.quoted),
+                            RunRow.json(run.counts) { String($0) }])
+        }
+        try queue?.close()
+        queue = nil
+    }
+
+    /// Ends the connection (after a failure: what was written is the caller's to remove).
+    func close() {
+        try? queue?.close()
+        queue = nil
+    }
+
+    private func access(_ body: (Database) throws -> Void) throws {
+        guard let queue else { throw StoreMessage.failure(StoreMessage.cannotWrite(path, "the database is not open")) }
+        try Self.access(queue, path, body)
+    }
+
+    private static func access(_ queue: DatabaseQueue, _ path: String, _ body: (Database) throws -> Void) throws {
+        do {
+            try queue.writeWithoutTransaction(body)
+        } catch let error as DatabaseError {
+            throw StoreMessage.failure(StoreMessage.cannotWrite(path, error.message ?? "\(error.resultCode)"))
         }
     }
 
@@ -128,35 +145,26 @@ public struct SQLiteWriter: Sendable {
     /// the sort they take over.
     private static let indexBuildSettings = "PRAGMA cache_size = -2000"
 
-    /// Creates the database at `path` (owner-only; it must not exist), runs `load` in one
-    /// transaction, then `then` outside of any, and closes it. The file is a temporary one
-    /// that nobody reads until it is complete: no journal, and no fsyncs of SQLite's
-    /// (`OutputPublisher.publish` flushes the whole file once, before it is put in place).
-    private static func withNewDatabase(at path: String, _ load: (Database) throws -> Void,
-                                        then: (Database) throws -> Void = { _ in }) throws {
+    /// Creates the database at `path` (owner-only; it must not exist, and is never
+    /// opened through a symlink) and opens it without a journal or SQLite's fsyncs. A
+    /// transaction may stay open from one step to the next (`allowsUnsafeTransactions`).
+    private static func create(at path: String) throws -> DatabaseQueue {
         let fd = open(path, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw StoreMessage.failure(StoreMessage.cannotCreate(path, errno))
         }
-        close(fd)
+        Glibc.close(fd)
+        var configuration = Configuration()
+        configuration.allowsUnsafeTransactions = true
+        configuration.prepareDatabase { db in
+            try db.execute(sql: """
+                PRAGMA page_size = 16384;
+                PRAGMA journal_mode = OFF;
+                PRAGMA synchronous = OFF;
+                """)
+        }
         do {
-            var configuration = Configuration()
-            configuration.prepareDatabase { db in
-                try db.execute(sql: """
-                    PRAGMA page_size = 16384;
-                    PRAGMA journal_mode = OFF;
-                    PRAGMA synchronous = OFF;
-                    """)
-            }
-            let queue = try DatabaseQueue(path: path, configuration: configuration)
-            try queue.writeWithoutTransaction { db in
-                try db.inTransaction {
-                    try load(db)
-                    return .commit
-                }
-                try then(db)
-            }
-            try queue.close()
+            return try DatabaseQueue(path: path, configuration: configuration)
         } catch let error as DatabaseError {
             throw StoreMessage.failure(StoreMessage.cannotWrite(path, error.message ?? "\(error.resultCode)"))
         }
@@ -340,7 +348,7 @@ final class ConstantTexts {
 /// out in one buffer before the links go in. Looking each link's user and key up took
 /// the SQLite thread as long as inserting the link; laid out beforehand on the other
 /// core, the texts are bound where they lie.
-struct LinkTexts: Sendable {
+public struct LinkTexts: Sendable {
     /// Link after link: its user id (`UserID.textLength` bytes), then its key.
     let bytes: [UInt8]
     /// Where each link's texts end in `bytes`.

@@ -15,7 +15,7 @@ public struct ScoreReader {
 
     public func items(database path: String, truth: [String: Int32]) throws -> [PairwiseScore.Item] {
         guard access(path, F_OK) == 0 else {
-            throw RunFailure(exitCode: RunFailure.missingInput, [.error(at: nil, StoreMessage.noDatabase(path))])
+            throw StoreError(.missing, [.error(at: nil, StoreMessage.noDatabase(path))])
         }
         var configuration = Configuration()
         configuration.readonly = true

@@ -1,17 +1,39 @@
-import WXMergeCore
+public import WXMergeCore
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The store's messages, in one place. Failures to write are exit 73.
+/// The store's messages, in one place.
 public enum StoreMessage {
     static func cannotCreate(_ path: String, _ code: Int32) -> String {
         "cannot create '\(path)': \(String(cString: strerror(code)))"
     }
     static func cannotWrite(_ path: String, _ reason: String) -> String { "cannot write '\(path)': \(reason)" }
 
-    static func failure(_ message: String) -> RunFailure {
-        RunFailure(exitCode: RunFailure.outputNotWritable, [.error(at: nil, message)])
+    static func failure(_ message: String) -> StoreError {
+        StoreError(.cannotWrite, [.error(at: nil, message)])
+    }
+}
+
+/// A failure of the output: it cannot be written or read as a wxmerge output, another run
+/// holds it, or it is missing.
+public struct StoreError: DiagnosedError {
+    public enum Kind: Sendable {
+        /// The output (or its folder) cannot be written, or what is there is not a wxmerge
+        /// output this build reads; what was there is left as it was.
+        case cannotWrite
+        /// Another run holds the output.
+        case busy
+        /// There is no output to read.
+        case missing
+    }
+
+    public var kind: Kind
+    public var diagnostics: [Diagnostic]
+
+    public init(_ kind: Kind, _ diagnostics: [Diagnostic]) {
+        self.kind = kind
+        self.diagnostics = diagnostics
     }
 }
 

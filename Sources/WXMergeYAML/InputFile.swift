@@ -39,7 +39,7 @@ public struct InputFile: Sendable, Equatable {
     public func sha256() throws -> String {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw RunFailure(exitCode: RunFailure.missingInput, [.error(at: nil, RecordMessage.cannotRead(displayPath, errno))])
+            throw InputError(.missingFile, [.error(at: nil, RecordMessage.cannotRead(displayPath, errno))])
         }
         defer { close(fd) }
         var hash = ContentHash()
@@ -50,13 +50,13 @@ public struct InputFile: Sendable, Equatable {
             if count == 0 { break }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw RunFailure(exitCode: RunFailure.missingInput, [.error(at: nil, RecordMessage.cannotRead(displayPath, errno))])
+                throw InputError(.missingFile, [.error(at: nil, RecordMessage.cannotRead(displayPath, errno))])
             }
             hash.update(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
         }
         var info = stat()
         guard fstat(fd, &info) != 0 || InputFile(path: path, displayPath: displayPath, info) == self else {
-            throw RunFailure(exitCode: RunFailure.missingInput, [.error(at: nil, RecordMessage.changedWhileRead(displayPath))])
+            throw InputError(.missingFile, [.error(at: nil, RecordMessage.changedWhileRead(displayPath))])
         }
         return hash.finalize()
     }
@@ -66,14 +66,14 @@ public struct InputFile: Sendable, Equatable {
     /// the bytes that were parsed.
     public func checkUnchanged() throws {
         guard InputFile.at(path, displayPath: displayPath) == self else {
-            throw RunFailure(exitCode: RunFailure.missingInput, [.error(at: nil, RecordMessage.changedWhileRead(displayPath))])
+            throw InputError(.missingFile, [.error(at: nil, RecordMessage.changedWhileRead(displayPath))])
         }
     }
 
     /// The files a job's `inputs` name: globs expanded relative to the job file's
     /// folder, each file once, in sorted order. Folders a glob matches are passed over;
     /// anything else that is not a regular file is an error, before anything is read.
-    /// - Throws: `RunFailure` 66 naming an entry that matches no file, or a match that is
+    /// - Throws: `InputError` (missing file) naming an entry that matches no file, or a match that is
     ///   a FIFO, a device or a socket, or a symlink that leads nowhere or loops.
     public static func resolve(_ job: Job) throws -> [InputFile] {
         var seen = Set<String>()
@@ -85,19 +85,19 @@ public struct InputFile: Sendable, Equatable {
                 var info = stat()
                 guard stat(path, &info) == 0 else {
                     let display = relative(path, to: job.folder)
-                    throw RunFailure(exitCode: RunFailure.missingInput,
+                    throw InputError(.missingFile,
                                      [.error(at: location, InputMessage.unreadableMatch(display, errno))])
                 }
                 switch info.st_mode & S_IFMT {
                 case S_IFDIR: continue
                 case S_IFREG: matches.append((path, info))
                 default:
-                    throw RunFailure(exitCode: RunFailure.missingInput,
+                    throw InputError(.missingFile,
                                      [.error(at: location, InputMessage.notARegularFile(relative(path, to: job.folder)))])
                 }
             }
             guard !matches.isEmpty else {
-                throw RunFailure(exitCode: RunFailure.missingInput,
+                throw InputError(.missingFile,
                                  [.error(at: location, InputMessage.noMatch(pattern))])
             }
             for (path, info) in matches {

@@ -12,8 +12,8 @@ public struct JobFileReader {
         let reader: YAMLEventReader
         do {
             reader = try YAMLEventReader(path: path, displayPath: display)
-        } catch let failure as RunFailure {
-            throw RunFailure(exitCode: RunFailure.missingInput, failure.diagnostics)
+        } catch let failure as InputError {
+            throw InputError(.missingFile, failure.diagnostics)
         }
         let root: YAMLNode?
         do {
@@ -23,19 +23,18 @@ public struct JobFileReader {
                 try reader.next()  // document end
                 try reader.next()
                 if reader.kind == .documentStart {
-                    throw RunFailure(exitCode: RunFailure.badJobFile,
+                    throw InputError(.invalidJob,
                                      [.error(at: reader.start.location(in: display), JobMessage.secondDocument)])
                 }
             }
-        } catch let failure as RunFailure {
-            throw RunFailure(exitCode: failure.exitCode == RunFailure.dataError ? RunFailure.badJobFile : failure.exitCode,
-                             failure.diagnostics)
+        } catch let failure as InputError {
+            throw InputError(failure.kind == .invalidData ? .invalidJob : failure.kind, failure.diagnostics)
         }
         var validator = Validator(file: display)
         let folder = Self.folder(of: path)
         let job = validator.job(root, path: path, folder: folder)
         if !validator.diagnostics.isEmpty {
-            throw RunFailure(exitCode: RunFailure.badJobFile, validator.diagnostics)
+            throw InputError(.invalidJob, validator.diagnostics)
         }
         return job!
     }

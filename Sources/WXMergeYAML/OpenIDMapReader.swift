@@ -14,7 +14,7 @@ public struct OpenIDMap: Sendable {
 public struct OpenIDMapReader {
     public init() {}
 
-    /// - Throws: `RunFailure` 66 when the file is missing, 65 when it is not valid YAML
+    /// - Throws: `InputError`: a missing file when it is missing, invalid data when it is not valid YAML
     ///   or not of one of the two shapes.
     public func read(path: String, displayPath: String) throws -> OpenIDMap {
         let reader = try YAMLEventReader(path: path, displayPath: displayPath)
@@ -92,8 +92,8 @@ public struct OpenIDMapReader {
         }
     }
 
-    private func shapeError(_ reader: YAMLEventReader, at mark: Mark? = nil) -> RunFailure {
-        RunFailure(exitCode: RunFailure.dataError,
+    private func shapeError(_ reader: YAMLEventReader, at mark: Mark? = nil) -> InputError {
+        InputError(.invalidData,
                    [.error(at: (mark ?? reader.start).location(in: reader.displayPath), RecordMessage.openIDMapShape)])
     }
 }

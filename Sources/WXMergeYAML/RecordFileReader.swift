@@ -222,7 +222,7 @@ final class RecordFileReader {
     }
 
     /// Reads the whole file.
-    /// - Throws: `RunFailure` 65 for a file that is not valid YAML or not of the
+    /// - Throws: `InputError` (invalid data) for a file that is not valid YAML or not of the
     ///   shape SPEC §2.2 allows, 66 when it cannot be read.
     func read() throws -> FileRecords {
         defer {
@@ -298,8 +298,8 @@ final class RecordFileReader {
         return result
     }
 
-    private func fileError(_ message: String, at mark: Mark? = nil) -> RunFailure {
-        RunFailure(exitCode: RunFailure.dataError,
+    private func fileError(_ message: String, at mark: Mark? = nil) -> InputError {
+        InputError(.invalidData,
                    [.error(at: (mark ?? reader.start).location(in: reader.displayPath), message)])
     }
 

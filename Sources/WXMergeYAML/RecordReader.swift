@@ -60,7 +60,7 @@ public struct RecordReader {
         let smallestTail = self.smallestTail
         let schedule = files.indices.sorted { files[$0].size > files[$1].size }
         let next = Atomic<Int>(0)
-        let failures = Locked<[Int: RunFailure]>([:])
+        let failures = Locked<[Int: any Error]>([:])
         let workers = buffers.count
         // The file each thread is reading, whose tail a thread out of files may take.
         let reading = Locked<[SharedFile?]>(Array(repeating: nil, count: workers))
@@ -84,7 +84,7 @@ public struct RecordReader {
                     return
                 }
                 let index = schedule[slot]
-                let failure: RunFailure
+                let failure: any Error
                 let sharedFile = workers > 1 ? SharedFile(path: files[index].path, displayPath: files[index].displayPath,
                                                           fileIndex: Int32(index), size: files[index].size) : nil
                 reading.withLock { $0[worker] = sharedFile }
@@ -100,10 +100,8 @@ public struct RecordReader {
                     }
                     merged.withLock { $0.add(part) }
                     continue
-                } catch let error as RunFailure {
-                    failure = error
                 } catch {
-                    failure = RunFailure(exitCode: RunFailure.dataError, [.error(at: nil, "\(error)")])
+                    failure = error
                 }
                 failures.withLock { $0[index] = failure }
                 next.store(schedule.count, ordering: .relaxed)

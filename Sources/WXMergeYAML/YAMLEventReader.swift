@@ -125,7 +125,7 @@ final class YAMLEventReader {
               fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == 0 else {
             let code = fd < 0 ? errno : (info.st_mode & S_IFMT) == S_IFDIR ? EISDIR : EINVAL
             if fd >= 0 { close(fd) }
-            throw RunFailure(exitCode: RunFailure.missingInput,
+            throw InputError(.missingFile,
                              [.error(at: nil, RecordMessage.cannotRead(displayPath, code))])
         }
         self.fd = fd
@@ -134,13 +134,13 @@ final class YAMLEventReader {
         if offset > 0, lseek(fd, off_t(offset), SEEK_SET) < 0 {
             let code = errno
             close(fd)
-            throw RunFailure(exitCode: RunFailure.missingInput, [.error(at: nil, RecordMessage.cannotRead(displayPath, code))])
+            throw InputError(.missingFile, [.error(at: nil, RecordMessage.cannotRead(displayPath, code))])
         }
         parser = .allocate(capacity: 1)
         guard yaml_parser_initialize(parser) == 1 else {
             parser.deallocate()
             close(fd)
-            throw RunFailure(exitCode: RunFailure.dataError, [.error(at: nil, RecordMessage.parserOutOfMemory)])
+            throw InputError(.invalidData, [.error(at: nil, RecordMessage.parserOutOfMemory)])
         }
         yaml_parser_set_input(parser, { data, buffer, size, sizeRead in
             let reader = Unmanaged<YAMLEventReader>.fromOpaque(data!).takeUnretainedValue()
@@ -175,7 +175,7 @@ final class YAMLEventReader {
     }
 
     /// Moves to the next event.
-    /// - Throws: a `RunFailure` (exit 65) at libyaml's problem mark, with its context
+    /// - Throws: an `InputError` (invalid data) at libyaml's problem mark, with its context
     ///   as a note, when the file is not valid YAML, nests too deep, or names an anchor
     ///   it has not defined or expands its aliases past the budget; exit 66 when reading failed.
     func next() throws {
@@ -189,7 +189,7 @@ final class YAMLEventReader {
         case .sequenceStart, .mappingStart:
             depth += 1
             if depth > Self.maximumDepth {
-                throw RunFailure(exitCode: RunFailure.dataError,
+                throw InputError(.invalidData,
                                  [.error(at: start.location(in: displayPath), RecordMessage.tooDeep(Self.maximumDepth))])
             }
         case .sequenceEnd, .mappingEnd:
@@ -254,11 +254,11 @@ final class YAMLEventReader {
         let name = event.data.alias.anchor.map { String(cString: $0) } ?? ""
         let location = start.location(in: displayPath)
         guard let events = anchors[name] else {
-            throw RunFailure(exitCode: RunFailure.dataError, [.error(at: location, RecordMessage.unknownAnchor(name))])
+            throw InputError(.invalidData, [.error(at: location, RecordMessage.unknownAnchor(name))])
         }
         expandedNodes += events.count { $0.kind == .scalar || $0.kind == .sequenceStart || $0.kind == .mappingStart }
         if expandedNodes > Self.aliasNodeBudget, expandedNodes > Self.aliasGrowthLimit * ownNodes {
-            throw RunFailure(exitCode: RunFailure.dataError, [.error(at: location, RecordMessage.aliasBudget(
+            throw InputError(.invalidData, [.error(at: location, RecordMessage.aliasBudget(
                 Self.aliasNodeBudget, Self.aliasGrowthLimit))])
         }
         (aliasStart, aliasEnd, aliasIndex) = (start, end, startIndex)
@@ -334,9 +334,9 @@ final class YAMLEventReader {
         }
     }
 
-    private func failure() -> RunFailure {
+    private func failure() -> InputError {
         if readFailure != 0 {
-            return RunFailure(exitCode: RunFailure.missingInput,
+            return InputError(.missingFile,
                               [.error(at: nil, RecordMessage.cannotRead(displayPath, readFailure))])
         }
         let problem = parser.pointee.problem.map { String(cString: $0) } ?? "invalid YAML"
@@ -357,6 +357,6 @@ final class YAMLEventReader {
             notes.append(.init(location: Mark(parser.pointee.context_mark).location(in: displayPath),
                                message: String(cString: context)))
         }
-        return RunFailure(exitCode: RunFailure.dataError, [.error(at: location, problem, notes: notes)])
+        return InputError(.invalidData, [.error(at: location, problem, notes: notes)])
     }
 }

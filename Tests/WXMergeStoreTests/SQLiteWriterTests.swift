@@ -59,7 +59,15 @@ private final class Written {
         let rejected = [Rejection(location: SourceLocation(file: "exports/a.yaml", line: 9, column: 5),
                                   end: SourceLocation(file: "exports/a.yaml", line: 10, column: 1),
                                   reason: "record has no 'openid'", raw: "nickname: x")]
-        try SQLiteWriter(job: job).write(result, rejections: rejected, run: run, spools: [spool], to: path)
+        // The steps in the order `OutputStore` gives them.
+        let writer = SQLiteWriter(job: job, path: path)
+        try writer.writeRecords(result.linked.ordered, spools: [spool])
+        try writer.writeRecordUsers(result.userOf)
+        try writer.writeDecisions(Decisions(result: result, rejections: rejected, earlierRuns: []),
+                                  linkTexts: LinkTexts(result, job: job))
+        try SQLiteWriter.writeUsers(result, for: path)
+        try writer.addUsers()
+        try writer.writeRun(run, id: result.runID)
     }
 
     /// An earlier output of an older schema, made by `sql` in the folder: its path.
@@ -171,7 +179,7 @@ private final class Written {
         let written = try Written()
         let path = written.folder + "/merged.db"
         try "keep".write(toFile: path, atomically: true, encoding: .utf8)
-        #expect(throws: RunFailure.self) { try written.write(to: path) }
+        #expect(throws: StoreError.self) { try written.write(to: path) }
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "keep")
     }
 }
@@ -242,7 +250,7 @@ private final class Written {
         try first.begin()
         let second = Self.publisher(in: written.folder)
         let refused = try #require(failure { try second.begin() })
-        #expect(refused.exitCode == 75)
+        #expect(refused.kind == .busy)
         #expect(refused.diagnostics.map(\.message) == [StoreMessage.busy(written.folder + "/out")])
         try Self.writeSet(first, "first")
         try first.publish()
@@ -269,7 +277,7 @@ private final class Written {
         try Self.writeSet(publisher, "new")
         let stopped = try #require(failure { try publisher.publish() })
         publisher.discard()
-        #expect(stopped.exitCode == 73)
+        #expect(stopped.kind == .cannotWrite)
         #expect(Self.contents(publisher) == earlier)
         #expect(try Self.leftovers(written.folder + "/out").isEmpty)
     }
@@ -347,7 +355,7 @@ private final class Written {
         try FileManager.default.createSymbolicLink(atPath: publisher.temporaryPath(for: publisher.reportPaths[0]),
                                                    withDestinationPath: victim)
         let stopped = try #require(failure { try publisher.writeTemporary("stolen", for: publisher.reportPaths[0]) })
-        #expect(stopped.exitCode == 73)
+        #expect(stopped.kind == .cannotWrite)
         #expect(try String(contentsOfFile: victim, encoding: .utf8) == "precious")
         publisher.discard()
     }
@@ -470,20 +478,20 @@ private final class Written {
         let written = try Written()
         let path = written.folder + "/merged.db"
         try "not a database".write(toFile: path, atomically: true, encoding: .utf8)
-        var code: Int32?
-        do { _ = try EarlierOutput.read(path: path) } catch let failure as RunFailure { code = failure.exitCode }
-        #expect(code == 73)
+        var kind: StoreError.Kind?
+        do { _ = try EarlierOutput.read(path: path) } catch let failure as StoreError { kind = failure.kind }
+        #expect(kind == .cannotWrite)
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "not a database")
     }
 }
 
 private struct Killed: Error {}
 
-private func failure(_ body: () throws -> Void) -> RunFailure? {
+private func failure(_ body: () throws -> Void) -> StoreError? {
     do {
         try body()
         return nil
-    } catch let failure as RunFailure {
+    } catch let failure as StoreError {
         return failure
     } catch {
         return nil

@@ -23,7 +23,7 @@ import WXMergeCore
         let fine = try Workspace().read(["x.yaml": file(61)])
         #expect(fine.records.records.count == 1)
         let stopped = try #require(failure { _ = try Workspace().read(["x.yaml": file(62)]) })
-        #expect(stopped.exitCode == 65)
+        #expect(stopped.kind == .invalidData)
         #expect(stopped.diagnostics.map(\.message) == [RecordMessage.tooDeep(64)])
         let line = isFlow ? 4 : 4 + 62
         let column = isFlow ? 11 + 61 : 5 + 2 * 61
@@ -36,7 +36,7 @@ import WXMergeCore
         let stopped = try #require(failure {
             _ = try Workspace().read(["x.yaml": String(repeating: "[", count: 200_000)])
         })
-        #expect(stopped.exitCode == 65)
+        #expect(stopped.kind == .invalidData)
         #expect(stopped.diagnostics.first?.location == SourceLocation(file: "exports/x.yaml", line: 1, column: 65))
     }
 
@@ -45,7 +45,7 @@ import WXMergeCore
         let stopped = try #require(failure {
             _ = try workspace.job("version: 1\ninputs: " + String(repeating: "[", count: 30_000) + "\n")
         })
-        #expect(stopped.exitCode == 78)
+        #expect(stopped.kind == .invalidJob)
         #expect(stopped.diagnostics.first?.message == RecordMessage.tooDeep(64))
     }
 
@@ -55,7 +55,7 @@ import WXMergeCore
         let workspace = Workspace()
         let marked = Marked(Workspace.standardJob + "\n1️⃣---\nversion: 1\n")
         let stopped = try #require(failure { _ = try workspace.job(marked.text) })
-        #expect(stopped.exitCode == 78)
+        #expect(stopped.kind == .invalidJob)
         #expect(stopped.diagnostics == [.error(
             at: SourceLocation(file: workspace.folder + "/wxmerge.yaml", line: marked.marks[0].line, column: 1),
             JobMessage.secondDocument)])
@@ -87,7 +87,7 @@ import WXMergeCore
         let indented = text.split(separator: "\n").map { "    " + $0 + "\n" }.joined()
         let file = "- openid: o1\n  appid: wx0000000000000001\n  attributes:\n" + indented
         let stopped = try #require(failure { _ = try Workspace().read(["x.yaml": file]) })
-        #expect(stopped.exitCode == 65)
+        #expect(stopped.kind == .invalidData)
         #expect(stopped.diagnostics.first?.message == RecordMessage.aliasBudget(10_000, 100))
     }
 
@@ -101,7 +101,7 @@ import WXMergeCore
     @Test func anAliasToNoAnchorIsAFileError() throws {
         let marked = Marked("- openid: o1\n  appid: 1️⃣*nowhere\n")
         let stopped = try #require(failure { _ = try Workspace().read(["x.yaml": marked.text]) })
-        #expect(stopped.exitCode == 65)
+        #expect(stopped.kind == .invalidData)
         #expect(stopped.diagnostics == [.error(at: marked.location(0, file: "exports/x.yaml"),
                                                RecordMessage.unknownAnchor("nowhere"))])
     }
@@ -114,7 +114,7 @@ import WXMergeCore
         #expect(mkfifo(workspace.folder + "/exports/pipe.yaml", 0o600) == 0)
         let job = try workspace.job()
         let stopped = try #require(failure { _ = try InputFile.resolve(job) })
-        #expect(stopped.exitCode == 66)
+        #expect(stopped.kind == .missingFile)
         #expect(stopped.diagnostics.map(\.message) == [InputMessage.notARegularFile("exports/pipe.yaml")])
     }
 
@@ -125,7 +125,7 @@ import WXMergeCore
         #expect(symlink(target, workspace.folder + "/exports/" + (target == "loop.yaml" ? "loop.yaml" : "b.yaml")) == 0)
         let job = try workspace.job()
         let stopped = try #require(failure { _ = try InputFile.resolve(job) })
-        #expect(stopped.exitCode == 66)
+        #expect(stopped.kind == .missingFile)
         let name = target == "loop.yaml" ? "exports/loop.yaml" : "exports/b.yaml"
         #expect(stopped.diagnostics.map(\.message) == [InputMessage.unreadableMatch(name, code)])
     }
@@ -142,7 +142,7 @@ import WXMergeCore
         let workspace = Workspace()
         #expect(FileManager.default.createFile(atPath: workspace.folder + "/exports/x.yaml", contents: Data(bytes)))
         let stopped = try #require(failure { _ = try workspace.read([:]) })
-        #expect(stopped.exitCode == 65)
+        #expect(stopped.kind == .invalidData)
         // Each record is four lines as libyaml counts them (the LS is a line break).
         #expect(stopped.diagnostics.first?.location == SourceLocation(file: "exports/x.yaml", line: 5_000 * 4 + 2, column: 15))
         #expect(stopped.diagnostics.first?.message == problem)

@@ -70,7 +70,7 @@ import WXMergeYAML
         let workspace = Workspace()
         let marked = Marked(source)
         let stopped = try #require(failure { _ = try workspace.job(marked.text) })
-        #expect(stopped.exitCode == 78)
+        #expect(stopped.kind == .invalidJob)
         #expect(stopped.diagnostics.first == .error(
             at: SourceLocation(file: workspace.folder + "/wxmerge.yaml", line: marked.marks[0].line, column: marked.marks[0].column),
             message, notes: stopped.diagnostics.first?.notes ?? []))
@@ -79,13 +79,13 @@ import WXMergeYAML
     @Test func notYAMLIsABadJobFile() throws {
         let workspace = Workspace()
         let stopped = try #require(failure { _ = try workspace.job("version: 1\napps: [\n") })
-        #expect(stopped.exitCode == 78)
+        #expect(stopped.kind == .invalidJob)
         #expect(stopped.diagnostics.first?.location?.line == 3)
     }
 
     @Test func aMissingJobFileIsMissingInput() throws {
         let stopped = try #require(failure { _ = try JobFileReader().read(path: "/nonexistent/wxmerge.yaml") })
-        #expect(stopped.exitCode == 66)
+        #expect(stopped.kind == .missingFile)
     }
 
     @Test func contactRulesAndMigrationsAreRead() throws {
@@ -118,7 +118,7 @@ import WXMergeYAML
         let workspace = Workspace()
         let job = try workspace.job()
         let stopped = try #require(failure { _ = try InputFile.resolve(job) })
-        #expect(stopped.exitCode == 66)
+        #expect(stopped.kind == .missingFile)
         #expect(stopped.diagnostics.first?.message == "input 'exports/*.yaml' matches no file")
     }
 }

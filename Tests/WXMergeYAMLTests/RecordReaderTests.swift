@@ -174,7 +174,7 @@ import WXMergeCore
     func filesOfAnotherShapeStopTheRun(_ source: String, _ message: String) throws {
         let marked = Marked(source)
         let stopped = try #require(failure { _ = try Workspace().read(["x.yaml": marked.text]) })
-        #expect(stopped.exitCode == 65)
+        #expect(stopped.kind == .invalidData)
         #expect(stopped.diagnostics == [.error(at: marked.location(0, file: "exports/x.yaml"), message)])
     }
 
@@ -182,7 +182,7 @@ import WXMergeCore
         let stopped = try #require(failure {
             _ = try Workspace().read(["bad.yaml": "records:\n  - openid: o1\n    nickname: \"unclosed\n"])
         })
-        #expect(stopped.exitCode == 65)
+        #expect(stopped.kind == .invalidData)
         let diagnostic = try #require(stopped.diagnostics.first)
         #expect(diagnostic.formatted == """
             exports/bad.yaml:4:1: error: found unexpected end of stream
@@ -225,7 +225,7 @@ import WXMergeCore
         let files = try InputFile.resolve(job)
         try FileManagerShim.remove(workspace.folder + "/exports/a.yaml")
         let stopped = try #require(failure { _ = try RecordReader(job: job, files: files).read(spoolFolder: workspace.folder) })
-        #expect(stopped.exitCode == 66)
+        #expect(stopped.kind == .missingFile)
     }
 }
 

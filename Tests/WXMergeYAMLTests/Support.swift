@@ -114,11 +114,11 @@ final class Workspace {
     }
 }
 
-func failure(_ body: () throws -> Void) -> RunFailure? {
+func failure(_ body: () throws -> Void) -> InputError? {
     do {
         try body()
         return nil
-    } catch let failure as RunFailure {
+    } catch let failure as InputError {
         return failure
     } catch {
         return nil

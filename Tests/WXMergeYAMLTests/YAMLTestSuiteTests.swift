@@ -26,8 +26,8 @@ private let suiteCases: [String] = (try? FileManager.default.contentsOfDirectory
                 let result = try RecordReader(job: job, files: [file]).read(spoolFolder: workspace.folder).0
                 #expect(result.read == result.records.records.count + result.rejections.count, "\(name)")
                 outcomes["read", default: 0] += 1
-            } catch let failure as RunFailure {
-                #expect(failure.exitCode == 65, "\(name)")
+            } catch let failure as InputError {
+                #expect(failure.kind == .invalidData, "\(name)")
                 #expect(failure.diagnostics.first?.location != nil, "\(name)")
                 outcomes["stopped", default: 0] += 1
             }

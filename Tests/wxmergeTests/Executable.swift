@@ -9,12 +9,18 @@ struct Executable {
     static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    static let url: URL = {
+    static let url = built("wxmerge")
+
+    /// `wxmerge` as built for the tests: it stops (SIGSTOP) at the checkpoint of a run
+    /// that `WXMERGE_TEST_STOP_AT` names. The shipped `wxmerge` has no such hook.
+    static let stopping = built("StoppingWXMerge")
+
+    private static func built(_ name: String) -> URL {
         let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            .appendingPathComponent("wxmerge")
+            .appendingPathComponent(name)
         if FileManager.default.isExecutableFile(atPath: besideTests.path) { return besideTests }
-        return packageRoot.appendingPathComponent(".build/debug/wxmerge")
-    }()
+        return packageRoot.appendingPathComponent(".build/debug/" + name)
+    }
 
     struct Output {
         var status: Int32

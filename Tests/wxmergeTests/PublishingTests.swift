@@ -43,6 +43,20 @@ import Glibc
         #expect(!FileManager.default.fileExists(atPath: example.folder + "/new"))
     }
 
+    /// The checkpoints are a hook of the tests' build only: the shipped `wxmerge` does
+    /// not stop where the variable says.
+    @Test func theShippedBinaryHasNoCheckpoints() throws {
+        let example = try ExampleCopy()
+        let started = try Executable.start(["run", "--quiet"], in: example.folder,
+                                           environment: ["WXMERGE_TEST_STOP_AT": "parsed"])
+        let run = SpawnedRun(pid: started.pid)
+        let stopped = run.waitUntilStopped()  // false: it ran to its end (and is reaped)
+        if stopped { run.kill() }
+        _ = try started.wait()
+        #expect(!stopped)
+        #expect(FileManager.default.fileExists(atPath: example.folder + "/out/merged.db"))
+    }
+
     /// The journal names its files from the root: a run started from another folder
     /// (here with the job's absolute path) finishes it all the same.
     @Test func aKilledPublishingIsFinishedByARunStartedFromAnotherFolder() throws {
@@ -50,7 +64,7 @@ import Glibc
         #expect(try example.run("run", "--quiet").status == 0)
         try example.write("exports/website.yaml", try example.read("exports/website.yaml")
             .replacingOccurrences(of: "nickname: Zhang San", with: "nickname: Zhang San (web)"))
-        let started = try Executable.start(["run", "--quiet"], in: example.folder,
+        let started = try Executable.start(["run", "--quiet"], in: example.folder, tool: Executable.stopping.path,
                                            environment: ["WXMERGE_TEST_STOP_AT": "publishing"])
         let run = SpawnedRun(pid: started.pid)
         #expect(run.waitUntilStopped())

@@ -3,8 +3,9 @@ import Foundation
 import Glibc
 #endif
 
-/// Starts the built `wxmerge` with posix_spawn, so a test can wait for it to stop at a
-/// checkpoint (`WXMERGE_TEST_STOP_AT`) and kill it there with SIGKILL.
+/// Starts `wxmerge` as built for the tests (`Executable.stopping`) with posix_spawn, so a
+/// test can wait for it to stop at a checkpoint (`WXMERGE_TEST_STOP_AT`) and kill it there
+/// with SIGKILL.
 struct SpawnedRun {
     let pid: pid_t
 
@@ -18,7 +19,7 @@ struct SpawnedRun {
         var environment = ProcessInfo.processInfo.environment
         environment["WXMERGE_TEST_STOP_AT"] = checkpoint
         for (name, value) in variables { environment[name] = value }
-        let argv = ([Executable.url.path] + arguments).map { strdup($0) } + [nil]
+        let argv = ([Executable.stopping.path] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
             argv.forEach { free($0) }
@@ -30,7 +31,7 @@ struct SpawnedRun {
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         var pid: pid_t = 0
-        let code = posix_spawn(&pid, Executable.url.path, &actions, nil, argv, envp)
+        let code = posix_spawn(&pid, Executable.stopping.path, &actions, nil, argv, envp)
         guard code == 0 else { throw POSIXError(POSIXErrorCode(rawValue: code) ?? .EINVAL) }
         self.pid = pid
     }

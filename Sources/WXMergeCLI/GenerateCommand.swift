@@ -30,17 +30,17 @@ struct GenerateCommand: ParsableCommand {
         let existing = (try? manager.contentsOfDirectory(atPath: out)) ?? []
         if !existing.isEmpty {
             guard force else {
-                Console.error(.error(at: nil, CLIMessage.notEmpty(out)))
-                throw ExitCode(RunFailure.outputNotWritable)
+                return try ExitStatus.reporting { throw CommandError(ExitStatus.outputNotWritable, CLIMessage.notEmpty(out)) }
             }
             for name in ["wxmerge.yaml", "exports", "truth.csv"] { try? manager.removeItem(atPath: out + "/" + name) }
         }
-        do {
-            try manager.createDirectory(atPath: out, withIntermediateDirectories: true)
-            try SampleJob(users: users, seed: seed).write(to: out)
-        } catch {
-            Console.error(.error(at: nil, CLIMessage.cannotGenerate(out, "\(error)")))
-            throw ExitCode(RunFailure.outputNotWritable)
+        try ExitStatus.reporting {
+            do {
+                try manager.createDirectory(atPath: out, withIntermediateDirectories: true)
+                try SampleJob(users: users, seed: seed).write(to: out)
+            } catch {
+                throw CommandError(ExitStatus.outputNotWritable, CLIMessage.cannotGenerate(out, "\(error)"))
+            }
         }
     }
 }

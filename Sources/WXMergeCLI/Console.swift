@@ -1,5 +1,6 @@
 import WXMergeCore
 import WXMergeYAML
+import WXMergeRun
 import Dispatch
 #if canImport(Glibc)
 import Glibc
@@ -82,4 +83,34 @@ final class ProgressLine: @unchecked Sendable {
     private static func megabytes(_ bytes: Int) -> String {
         String(bytes / 1_000_000)
     }
+}
+
+/// The progress line of a run, made when the reading begins (see `RunEvents.Stage`).
+final class ProgressBox: Sendable {
+    private let quiet: Bool
+    private let line = Locked<ProgressLine?>(nil)
+
+    init(quiet: Bool) {
+        self.quiet = quiet
+    }
+
+    func show(_ stage: RunEvents.Stage) {
+        switch stage {
+        case .reading(let files, let progress):
+            let made = ProgressLine(enabled: !quiet, totalBytes: files.reduce(0) { $0 + $1.size }, files: files.count,
+                                    progress: progress)
+            line.withLock { $0 = made }
+        case .reconciling(let records):
+            current?.finish()
+            current?.show("reconciling \(records) records…")
+        case .writing(let output):
+            current?.show("writing \(output)…")
+        }
+    }
+
+    func clear() {
+        current?.finish()
+    }
+
+    private var current: ProgressLine? { line.withLock { $0 } }
 }

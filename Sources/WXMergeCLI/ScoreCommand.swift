@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import WXMergeCore
 import WXMergeReport
+import WXMergeRun
 import WXMergeStore
 import WXMergeYAML
 
@@ -21,9 +22,9 @@ struct ScoreCommand: ParsableCommand {
     var job = JobOptions.defaultJob
 
     func run() throws {
-        do {
+        try ExitStatus.reporting {
             let job = try JobFileReader().read(path: job)
-            let path = database ?? Pipeline.path(job.database, in: job.folder)
+            let path = database ?? job.databasePath
             let items = try ScoreReader(rules: job.rules).items(database: path, truth: try Self.readTruth(truth))
             let score = PairwiseScore(items)
             print("""
@@ -31,24 +32,20 @@ struct ScoreCommand: ParsableCommand {
                 true pairs: \(score.truePairs), merged pairs: \(score.predictedPairs), correct: \(score.correctPairs)
                 precision \(MarkdownReport.fixed(score.precision, 4))  recall \(MarkdownReport.fixed(score.recall, 4))  F1 \(MarkdownReport.fixed(score.f1, 4))  recall ceiling \(MarkdownReport.fixed(score.ceiling, 4))
                 """)
-        } catch let failure as RunFailure {
-            for diagnostic in failure.diagnostics { Console.error(diagnostic) }
-            throw ExitCode(failure.exitCode)
         }
     }
 
     /// `file,index` -> person number.
     static func readTruth(_ path: String) throws -> [String: Int32] {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw RunFailure(exitCode: RunFailure.missingInput, [.error(at: nil, CLIMessage.cannotReadTruth(path))])
+            throw InputError(.missingFile, [.error(at: nil, CLIMessage.cannotReadTruth(path))])
         }
         var people: [Substring: Int32] = [:]
         var truth: [String: Int32] = [:]
         let text = String(decoding: data, as: UTF8.self)
         for (number, line) in text.split(separator: "\n").enumerated() where number > 0 {
             guard let comma = line.lastIndex(of: ",") else {
-                throw RunFailure(exitCode: RunFailure.dataError,
-                                 [.error(at: SourceLocation(file: path, line: number + 1, column: 1), CLIMessage.truthLine)])
+                throw InputError(.invalidData, [.error(at: SourceLocation(file: path, line: number + 1, column: 1), CLIMessage.truthLine)])
             }
             let person = line[line.index(after: comma)...]
             let id = people[person] ?? Int32(people.count)

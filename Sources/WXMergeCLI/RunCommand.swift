@@ -1,5 +1,7 @@
 import ArgumentParser
 import WXMergeCore
+import WXMergeReport
+import WXMergeRun
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,29 +29,30 @@ struct CheckCommand: ParsableCommand {
     }
 }
 
-/// Turns a pipeline's outcome into output and an exit code, as `run` and `check` share.
+/// Runs a job for `run` and `check`, and turns what it found into output and an exit code.
 enum Outcomes {
     static func execute(_ options: JobOptions, writes: Bool) throws {
-        try finish(options) {
-            let outcome = try Pipeline(options: options, writes: writes).execute()
-            if options.timings { Console.printError(outcome.timings.description) }
-            if !options.quiet {
-                let outputs = ([outcome.databasePath] + outcome.reportPaths).joined(separator: ", ")
-                print(summary(outcome.report))
-                print(writes ? "wrote \(outputs)" : "nothing written (a run would write \(outputs))")
-            }
-            return outcome.report
+        let line = ProgressBox(quiet: options.quiet)
+        defer { line.clear() }
+        let run = Run(options: RunOptions(jobPath: options.job, database: options.database, reportPrefix: options.report,
+                                          wait: options.wait, strict: options.strict, showsValues: options.showValues),
+                      events: RunEvents(stage: line.show, warning: { Console.error($0) },
+                                        checkpoint: Hooks.checkpoint.withLock { $0 }))
+        let outcome = try ExitStatus.reporting {
+            try writes ? run.execute() : run.check()
         }
+        line.clear()
+        if options.timings { Console.printError(timings(outcome.timings)) }
+        if !options.quiet {
+            let outputs = outcome.outputs.joined(separator: ", ")
+            print(summary(outcome.report))
+            print(writes ? "wrote \(outputs)" : "nothing written (a run would write \(outputs))")
+        }
+        try failOn(options, outcome.report)
     }
 
-    static func finish(_ options: JobOptions, _ body: () throws -> RunReport) throws {
-        let report: RunReport
-        do {
-            report = try body()
-        } catch let failure as RunFailure {
-            for diagnostic in failure.diagnostics { Console.error(diagnostic) }
-            throw ExitCode(failure.exitCode)
-        }
+    /// Exit 1 when a `--fail-on` condition holds.
+    static func failOn(_ options: JobOptions, _ report: RunReport) throws {
         var failed = false
         for condition in try options.failOn {
             switch condition {
@@ -67,7 +70,13 @@ enum Outcomes {
                 continue
             }
         }
-        if failed { throw ExitCode(1) }
+        if failed { throw ExitCode(ExitStatus.conditionFound) }
+    }
+
+    static func timings(_ phases: [Phase]) -> String {
+        "timings: " + phases.map {
+            "\($0.name) \(MarkdownReport.fixed($0.seconds, 2)) s (peak \($0.peakMB) MB)"
+        }.joined(separator: ", ")
     }
 
     static func summary(_ report: RunReport) -> String {
@@ -85,5 +94,20 @@ enum Outcomes {
                          + "\(changes.splitCount) split, \(changes.goneCount) gone")
         }
         return lines.joined(separator: "\n")
+    }
+}
+
+enum CLIMessage {
+    static func notEmpty(_ folder: String) -> String {
+        "'\(folder)' is not empty; use --force to replace what generate writes there"
+    }
+    static func cannotGenerate(_ folder: String, _ reason: String) -> String { "cannot write '\(folder)': \(reason)" }
+    static func cannotReadTruth(_ path: String) -> String { "cannot read the truth file '\(path)'" }
+    static let truthLine = "a truth line must be file,index,person"
+    static func notFound(_ key: String, _ database: String) -> String { "no user in '\(database)' holds '\(key)'" }
+    static func failOn(_ condition: String, _ count: Int) -> String { "--fail-on \(condition): \(count) found" }
+    static func changesOver(_ limit: Double, _ changes: Changes) -> String {
+        "--fail-on changes-over \(limit): \(MarkdownReport.fixed(changes.changedPercent, 2)) % of \(changes.earlierUsers) "
+            + "earlier users were merged away, split or gone"
     }
 }

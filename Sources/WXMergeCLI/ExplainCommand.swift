@@ -1,6 +1,7 @@
 import ArgumentParser
 import WXMergeCore
 import WXMergeReport
+import WXMergeRun
 import WXMergeStore
 import WXMergeYAML
 
@@ -23,20 +24,14 @@ struct ExplainCommand: ParsableCommand {
     var key: String
 
     func run() throws {
-        do {
-            let path = try database ?? {
-                let job = try JobFileReader().read(path: JobOptions.defaultJob)
-                return Pipeline.path(job.database, in: job.folder)
-            }()
+        try ExitStatus.reporting {
+            let path = try database ?? JobFileReader().read(path: JobOptions.defaultJob).databasePath
             let explanation = try ExplanationReader(privacy: Privacy(showsValues: showValues)).explain(key, database: path)
             guard !explanation.users.isEmpty else {
                 Console.error(.error(at: nil, CLIMessage.notFound(key, path)))
-                throw ExitCode(1)
+                throw ExitCode(ExitStatus.conditionFound)
             }
             print(json ? try ExplanationText.json(explanation) : ExplanationText.render(explanation), terminator: "")
-        } catch let failure as RunFailure {
-            for diagnostic in failure.diagnostics { Console.error(diagnostic) }
-            throw ExitCode(failure.exitCode)
         }
     }
 }

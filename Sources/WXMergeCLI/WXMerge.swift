@@ -1,11 +1,16 @@
 import ArgumentParser
+import WXMergeCore
+import WXMergeRun
 #if canImport(Glibc)
 import Glibc
 #endif
 
-@main
-struct WXMerge: ParsableCommand {
-    static func main() {
+/// The `wxmerge` command line: options in, the libraries called, text and an exit code out.
+public enum CommandLineTool {
+    /// Sets the process up and runs the command its arguments name.
+    /// - Parameter checkpoint: called at a run's named points (see `RunEvents`); only a
+    ///   test build passes one, to stop a run where a test kills it.
+    public static func main(checkpoint: (@Sendable (String) throws -> Void)? = nil) -> Never {
         #if canImport(Glibc)
         useHugePages()
         // Large arrays (a million records' keys) come and go between phases. glibc raises
@@ -13,8 +18,24 @@ struct WXMerge: ParsableCommand {
         // so memory freed by one phase could stay with the process: pin the threshold.
         _ = mallopt(-3 /* M_MMAP_THRESHOLD */, 1 << 20)
         #endif
-        main(nil)
+        if let checkpoint { Hooks.checkpoint.withLock { $0 = checkpoint } }
+        WXMerge.main(nil)
+        exit(0)
     }
+}
+
+/// What a test build injects into the commands (`CommandLineTool.main(checkpoint:)`).
+enum Hooks {
+    static let checkpoint = Locked<@Sendable (String) throws -> Void>({ _ in })
+}
+
+struct WXMerge: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wxmerge",
+        abstract: "Merge the user tables of a company's WeChat apps into one account system.",
+        version: wxmergeVersion,
+        subcommands: [RunCommand.self, CheckCommand.self, ExplainCommand.self, GenerateCommand.self, ScoreCommand.self]
+    )
 }
 
 #if canImport(Glibc)
@@ -37,27 +58,4 @@ private func useHugePages() {
 /// glibc's `mallopt` (malloc.h, which the Glibc module leaves out).
 @_silgen_name("mallopt")
 private func mallopt(_ parameter: Int32, _ value: Int32) -> Int32
-
-/// glibc's `malloc_trim`: gives the heap's free pages back to the system.
-@_silgen_name("malloc_trim")
-private func malloc_trim(_ pad: Int) -> Int32
 #endif
-
-/// Gives memory freed by the phases so far back to the system: what linking sorted and
-/// grouped is gone once users exist, and the write phase should not carry it.
-func releaseFreedMemory() {
-    #if canImport(Glibc)
-    _ = malloc_trim(0)
-    #endif
-}
-
-extension WXMerge {
-    static let version = "0.1.0"
-
-    static let configuration = CommandConfiguration(
-        commandName: "wxmerge",
-        abstract: "Merge the user tables of a company's WeChat apps into one account system.",
-        version: version,
-        subcommands: [RunCommand.self, CheckCommand.self, ExplainCommand.self, GenerateCommand.self, ScoreCommand.self]
-    )
-}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import WXMergeCore
+import WXMergeRun
+import WXMergeStore
+import WXMergeYAML
+
+/// The exit codes, chosen here alone from what the libraries throw (the README lists
+/// them): 0 done, 1 a `--fail-on` condition held (or `explain` found no user), 65 bad
+/// data, 66 a missing input, 70 an internal error, 73 the output cannot be written, 75
+/// another run holds the output, 78 a bad job file.
+enum ExitStatus {
+    static let conditionFound: Int32 = 1
+    static let dataError: Int32 = 65
+    static let missingInput: Int32 = 66
+    static let internalError: Int32 = 70
+    static let outputNotWritable: Int32 = 73
+    static let outputBusy: Int32 = 75
+    static let badJobFile: Int32 = 78
+
+    static func code(for error: any DiagnosedError) -> Int32 {
+        switch error {
+        case let error as InputError:
+            switch error.kind {
+            case .invalidData: dataError
+            case .missingFile: missingInput
+            case .invalidJob: badJobFile
+            }
+        case let error as StoreError:
+            switch error.kind {
+            case .cannotWrite: outputNotWritable
+            case .busy: outputBusy
+            case .missing: missingInput
+            }
+        case is SpoolError: outputNotWritable
+        case let error as RunError:
+            switch error.kind {
+            case .rejectedRecords: dataError
+            }
+        case let error as CommandError: error.code
+        default: internalError
+        }
+    }
+
+    /// Runs `body`; a diagnosed failure is printed and becomes its exit code.
+    static func reporting<Result>(_ body: () throws -> Result) throws -> Result {
+        do {
+            return try body()
+        } catch let error as any DiagnosedError {
+            for diagnostic in error.diagnostics { Console.error(diagnostic) }
+            throw ExitCode(code(for: error))
+        }
+    }
+}
+
+/// A failure of a command's own (not of a library), with its exit code.
+struct CommandError: DiagnosedError {
+    var code: Int32
+    var diagnostics: [Diagnostic]
+
+    init(_ code: Int32, _ message: String, at location: SourceLocation? = nil) {
+        self.code = code
+        diagnostics = [.error(at: location, message)]
+    }
+}

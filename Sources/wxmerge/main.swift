@@ -1,0 +1,3 @@
+import WXMergeCLI
+
+CommandLineTool.main()
