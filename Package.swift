@@ -64,11 +64,6 @@ let package = Package(
 
 for target in package.targets where target.type != .system && !["yaml-scan", "YAMLAllocation"].contains(target.name) {
     var settings = target.swiftSettings ?? []
-    if target.type == .regular {
-        // The readers and the engine touch class state once per YAML event; the dynamic
-        // exclusivity checks cost about a tenth of a run. The debug build keeps them.
-        settings.append(.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)))
-    }
     settings.append(.enableUpcomingFeature("ExistentialAny"))
     settings.append(.enableUpcomingFeature("MemberImportVisibility"))
     settings.append(.enableUpcomingFeature("InternalImportsByDefault"))

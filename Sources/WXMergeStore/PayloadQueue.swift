@@ -185,14 +185,21 @@ final class PayloadQueue: @unchecked Sendable {
 /// payload.
 final class BlockCache {
     private let spools: [PayloadSpool]
+    @exclusivity(unchecked)  // touched once per payload, by the one thread that reads the spools
     private var blocks: [UInt64: UnsafeMutableRawBufferPointer] = [:]
     /// Keys in the order read, the oldest at `oldest`.
+    @exclusivity(unchecked)  // touched once per payload, by the one thread that reads the spools
     private var order: [UInt64] = []
+    @exclusivity(unchecked)  // touched once per payload, by the one thread that reads the spools
     private var oldest = 0
+    @exclusivity(unchecked)  // touched once per payload, by the one thread that reads the spools
     private var bytes = 0
     /// Bytes read from the spools, and bytes of the payloads asked for.
+    @exclusivity(unchecked)  // touched once per payload, by the one thread that reads the spools
     private var bytesRead = 0
+    @exclusivity(unchecked)  // touched once per payload, by the one thread that reads the spools
     private var bytesAsked = 0
+    @exclusivity(unchecked)  // touched once per payload, by the one thread that reads the spools
     private var single = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 8)
     static let budget = 8 << 20
 

@@ -16,19 +16,25 @@ public struct FileRecords: Sendable {
 final class RecordBuffer {
     private let shared: SharedRecords
     /// Records held; they are numbered from 0 in the order they were added.
+    @exclusivity(unchecked)  // touched once per record or field, by the one thread that owns it
     private(set) var count = 0
     /// The blocks taken, by number and where they are: record `i` is in block
     /// `i / recordsPerBlock`.
+    @exclusivity(unchecked)  // touched once per record or field, by the one thread that owns it
     private var blocks: [(number: Int, room: UnsafeMutablePointer<Record>)] = []
     /// The room left in the text run being filled, and its offset in the arena.
+    @exclusivity(unchecked)  // touched once per record or field, by the one thread that owns it
     private var text: UnsafeMutablePointer<UInt8>?
+    @exclusivity(unchecked)  // touched once per record or field, by the one thread that owns it
     private var textOffset = 0
+    @exclusivity(unchecked)  // touched once per record or field, by the one thread that owns it
     private var textLeft = 0
     /// `Record.source` of every record indexes `sources`.
     private(set) var sources: [String] = []
     private var sourceIndex: [String: Int32] = [:]
     /// Marks of a document's records, to reject one once the defaults are known;
     /// reused from document to document and from file to file.
+    @exclusivity(unchecked)  // touched once per record or field, by the one thread that owns it
     var spans: [(start: Mark, end: Mark)] = []
 
     init(shared: SharedRecords) {
@@ -181,20 +187,27 @@ final class RecordFileReader {
     private let appByID: [[UInt8]: Int32]
     private let platformByID: [[UInt8]: Int32]
     private let buffer: RecordBuffer
+    @exclusivity(unchecked)  // touched once per record or field, by the one thread that owns it
     private var result = FileRecords()
+    @exclusivity(unchecked)  // touched once per record or field, by the one thread that owns it
     private var document = Document()
     /// The file as shared with a thread that may take its tail, when this reader owns it.
     private let sharedFile: SharedFile?
     /// Whether a taken tail has been decided on.
+    @exclusivity(unchecked)  // touched once per record or field, by the one thread that owns it
     private var tailSettled = false
 
     // Scratch for the record being read, reused from record to record.
     private let values = FieldValues(fields: Field.allCases.count)
     /// A bit per `Field`: the record has the field.
+    @exclusivity(unchecked)  // touched once per record or field, by the one thread that owns it
     private var present: UInt32 = 0
     /// The record's app and platform as `validate()` found them in the job, or `pending`.
+    @exclusivity(unchecked)  // touched once per record or field, by the one thread that owns it
     private var app = RecordFileReader.pending
+    @exclusivity(unchecked)  // touched once per record or field, by the one thread that owns it
     private var platform = RecordFileReader.pending
+    @exclusivity(unchecked)  // touched once per record or field, by the one thread that owns it
     private var attributes = AttributeMembers()
 
     /// - Parameters:

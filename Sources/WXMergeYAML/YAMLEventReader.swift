@@ -55,24 +55,34 @@ final class YAMLEventReader {
     let displayPath: String
     private let parser: UnsafeMutablePointer<yaml_parser_t>
     private let fd: Int32
+    @exclusivity(unchecked)  // touched once per YAML event, by the one thread that owns the reader
     private var readFailure: Int32 = 0
     private let progress: ReadProgress?
+    @exclusivity(unchecked)  // touched once per YAML event, by the one thread that owns the reader
     private(set) var bytesRead = 0
     /// The file's size when it was opened.
     let fileSize: Int
     /// Where in the file libyaml started reading.
     private let baseOffset: Int
 
+    @exclusivity(unchecked)  // touched once per YAML event, by the one thread that owns the reader
     private(set) var kind = EventKind.streamStart
+    @exclusivity(unchecked)  // touched once per YAML event, by the one thread that owns the reader
     private(set) var start = Mark(line: 0, column: 0)
     /// Where the event starts, in characters from the start of what was read.
+    @exclusivity(unchecked)  // touched once per YAML event, by the one thread that owns the reader
     private(set) var startIndex = 0
     /// Whether the sequence the event starts is in block style (not `[…]`).
+    @exclusivity(unchecked)  // touched once per YAML event, by the one thread that owns the reader
     private(set) var isBlockSequence = false
+    @exclusivity(unchecked)  // touched once per YAML event, by the one thread that owns the reader
     private(set) var end = Mark(line: 0, column: 0)
+    @exclusivity(unchecked)  // touched once per YAML event, by the one thread that owns the reader
     private var event = yaml_event_t()
     /// The current scalar's bytes (valid until the next call to `next()`).
+    @exclusivity(unchecked)  // touched once per YAML event, by the one thread that owns the reader
     private(set) var scalar = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+    @exclusivity(unchecked)  // touched once per YAML event, by the one thread that owns the reader
     private(set) var isPlainScalar = false
 
     private let sharedFile: SharedFile?
@@ -85,20 +95,26 @@ final class YAMLEventReader {
     static let aliasGrowthLimit = 100
 
     /// Sequences and mappings open at the current event.
+    @exclusivity(unchecked)  // touched once per YAML event, by the one thread that owns the reader
     private(set) var depth = 0
     /// Anchored nodes of the current document, by anchor, as the events an alias replays.
     private var anchors: [String: [ReplayedEvent]] = [:]
     /// Anchored nodes still open: their events so far, and their own depth.
+    @exclusivity(unchecked)  // touched once per YAML event, by the one thread that owns the reader
     private var captures: [(anchor: String, events: [ReplayedEvent], depth: Int)] = []
     /// An alias's events still to be given out, in reverse order, with the alias's marks.
+    @exclusivity(unchecked)  // touched once per YAML event, by the one thread that owns the reader
     private var replay: [ReplayedEvent] = []
     private var aliasStart = Mark(line: 0, column: 0)
     private var aliasEnd = Mark(line: 0, column: 0)
+    @exclusivity(unchecked)  // touched once per YAML event, by the one thread that owns the reader
     private var aliasIndex = 0
     /// Where a replayed scalar's bytes are, until the next event (grown as needed).
     private var replayedScalar = UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0)
     /// The current document's nodes written out, and the nodes its aliases expanded to.
+    @exclusivity(unchecked)  // touched once per YAML event, by the one thread that owns the reader
     private var ownNodes = 0
+    @exclusivity(unchecked)  // touched once per YAML event, by the one thread that owns the reader
     private var expandedNodes = 0
 
     /// One event of an anchored node, kept for the aliases that name it.
