@@ -52,20 +52,21 @@ public struct App: Sendable, Equatable {
     }
 }
 
-/// How a phone or email rule takes part (SPEC §2.1 `rules`).
-public enum PhoneRule: String, Sendable, CaseIterable {
+/// `rules.phone` (SPEC §2.1): which phones link (see `PhoneRule`).
+public enum PhoneSetting: String, Sendable, CaseIterable {
     case off = "false", suggest, verified, any
 }
 
-public enum EmailRule: String, Sendable, CaseIterable {
+/// `rules.email`: whether emails link (see `EmailRule`).
+public enum EmailSetting: String, Sendable, CaseIterable {
     case off = "false", suggest, on = "true"
 }
 
 public struct Rules: Sendable, Equatable {
     public var unionid = true
     public var legacyAccount = true
-    public var phone = PhoneRule.off
-    public var email = EmailRule.off
+    public var phone = PhoneSetting.off
+    public var email = EmailSetting.off
     public var genericLimit = 5
 
     public init() {}

@@ -239,8 +239,8 @@ private struct Validator {
         guard let fields = entries(node, allowed: keys, context: "rules") else { return }
         job.rules.unionid = boolean(fields["unionid"], key: "unionid", default: true)
         job.rules.legacyAccount = boolean(fields["legacy_account"], key: "legacy_account", default: true)
-        job.rules.phone = choice(fields["phone"], key: "phone", default: PhoneRule.off)
-        job.rules.email = choice(fields["email"], key: "email", default: EmailRule.off)
+        job.rules.phone = choice(fields["phone"], key: "phone", default: PhoneSetting.off)
+        job.rules.email = choice(fields["email"], key: "email", default: EmailSetting.off)
         if let (text, mark) = scalar(fields["generic_limit"], key: "generic_limit") {
             if let limit = Int(text), limit >= 1 {
                 job.rules.genericLimit = limit

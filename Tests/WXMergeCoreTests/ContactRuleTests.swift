@@ -4,8 +4,8 @@ import WXMergeCore
 @Suite struct ContactRuleTests {
     private let zhang = "+8613912345678"
 
-    @Test(arguments: [(PhoneRule.off, 2), (.verified, 2), (.any, 1)])
-    func anUnverifiedPhoneLinksOnlyUnderAny(_ setting: PhoneRule, _ users: Int) {
+    @Test(arguments: [(PhoneSetting.off, 2), (.verified, 2), (.any, 1)])
+    func anUnverifiedPhoneLinksOnlyUnderAny(_ setting: PhoneSetting, _ users: Int) {
         var fixture = Fixture()
         fixture.job.rules.phone = setting
         fixture.add(app: 1, openid: "oWeb", phone: zhang)

@@ -17,13 +17,70 @@ public enum Rule: String, Sendable, CaseIterable, Codable, Comparable {
     public static func < (lhs: Rule, rhs: Rule) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }
+
+    /// What the rule links on and how the job sets it: its file in Rules/.
+    var definition: any LinkingRule.Type {
+        switch self {
+        case .openid: OpenIDRule.self
+        case .unionid: UnionIDRule.self
+        case .legacyAccount: LegacyAccountRule.self
+        case .phone: PhoneRule.self
+        case .email: EmailRule.self
+        }
+    }
 }
 
-/// The constraint a link would break (SPEC §3, "Constraints").
-public enum Constraint: String, Sendable, Codable {
-    case oneOpenIDPerApp = "one openid per appid"
-    case oneUnionIDPerPlatform = "one unionid per platform"
+/// One rule of SPEC §3, each in a file of its own: the key a record links on, and how the
+/// job sets the rule. Every rule is subject to both constraints (`Constraint`); what a
+/// link that breaks one becomes is `whenConstraintBroken`.
+protocol LinkingRule {
+    static var rule: Rule { get }
+    /// The key `record` links on: its scope (what comes before the colon in the key's
+    /// text) and its value in the arena; nil when the record has none.
+    static func key(of record: Record) -> RuleKey?
+    /// Whether the job links by the rule, suggests by it, or neither.
+    static func setting(in rules: Rules) -> RuleSetting
+    /// What a link that would break a constraint becomes.
+    static var whenConstraintBroken: Conflict.Resolution { get }
 }
+
+extension LinkingRule {
+    static var whenConstraintBroken: Conflict.Resolution { .refused }
+}
+
+/// How a job sets a rule.
+enum RuleSetting {
+    case off
+    /// Links every record of a key.
+    case links
+    /// Links only the records of a key that pass (`rules.phone: verified`).
+    case linksOnly((Record) -> Bool)
+    /// Pairs the users of a key for review, and links nothing.
+    case suggests
+}
+
+/// A record's key under a rule: a scope and a value in the records' arena. Two records
+/// share a key when both parts are equal.
+public struct RuleKey {
+    public var scope: KeyScope
+    public var value: TextRef
+}
+
+/// What comes before the colon in a key: an app (its appid), a platform (its id), a
+/// source; phones and emails stand alone.
+public enum KeyScope: Sendable, Equatable {
+    case app(Int32), platform(Int32), source(Int32)
+    case none
+
+    /// The scope as a number for grouping keys of one rule: its index (0 for `none`).
+    var number: Int32 {
+        switch self {
+        case .app(let index), .platform(let index), .source(let index): index
+        case .none: 0
+        }
+    }
+}
+
 
 /// A link that joined two components: one edge of the spanning forest that explains
 /// why a user is one user. Records are canonical indexes (record_id - 1).
@@ -66,26 +123,5 @@ public struct GenericIdentifier: Sendable, Equatable {
         self.rule = rule
         self.record = record
         self.people = people
-    }
-}
-
-/// A link that broke a constraint: `refused` for rules 2 and later, `kept` for rule 1.
-public struct Conflict: Sendable, Equatable {
-    public enum Resolution: String, Sendable, Codable {
-        case refused, kept
-    }
-
-    public var rule: Rule
-    public var a: Int32
-    public var b: Int32
-    public var constraint: Constraint
-    public var resolution: Resolution
-
-    public init(rule: Rule, a: Int32, b: Int32, constraint: Constraint, resolution: Resolution) {
-        self.rule = rule
-        self.a = a
-        self.b = b
-        self.constraint = constraint
-        self.resolution = resolution
     }
 }
