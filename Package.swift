@@ -54,6 +54,7 @@ let package = Package(
             dependencies: ["WXMergeStore", "WXMergeCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "WXMergeReportTests", dependencies: ["WXMergeReport", "WXMergeCore"]),
+        .testTarget(name: "WXMergeRunTests", dependencies: ["WXMergeRun", "WXMergeStore", "WXMergeYAML", "WXMergeCore"]),
         .testTarget(
             name: "wxmergeTests",
             dependencies: ["WXMergeCore", .product(name: "GRDB", package: "GRDB.swift")]

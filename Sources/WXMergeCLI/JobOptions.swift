@@ -1,6 +1,6 @@
 import ArgumentParser
 
-/// The options `run` and `check` share (SPEC §5).
+/// The options `run` and `check` share (docs/reference.md, "Exit codes").
 struct JobOptions: ParsableArguments {
     /// A `--fail-on` condition.
     enum FailOn: Equatable {

@@ -1,6 +1,6 @@
 import Dispatch
 
-/// Canonical order (SPEC §3): the order records are numbered, linked and reported in.
+/// Canonical order (docs/reference.md, "Rules"): the order records are numbered, linked and reported in.
 extension Reconciler {
     /// Rank of each string in byte order.
     static func ranks(_ strings: [String]) -> [Int32] {

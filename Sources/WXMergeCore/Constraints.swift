@@ -1,4 +1,4 @@
-/// The constraint a link would break (SPEC §3, "Constraints").
+/// The constraint a link would break (docs/reference.md, "Rules").
 public enum Constraint: String, Sendable, Codable {
     case oneOpenIDPerApp = "one openid per appid"
     case oneUnionIDPerPlatform = "one unionid per platform"

@@ -1,5 +1,5 @@
 /// What a run needs from the output database an earlier run wrote, to keep its user
-/// ids (SPEC §3, "User ids"): the earlier user of each record (by appid and openid), the
+/// ids (docs/reference.md, "Tables and views"): the earlier user of each record (by appid and openid), the
 /// users' creation times, and the aliases.
 ///
 /// Who held each (appid, openid) is not kept as such: the earlier accounts are matched
@@ -93,7 +93,7 @@ public struct Alias: Sendable, Equatable {
     }
 }
 
-/// What changed against the earlier output (SPEC §4.2): the report's "changes" section.
+/// What changed against the earlier output (docs/reference.md, "report.json keys"): the report's "changes" section.
 public struct Changes: Codable, Sendable, Equatable {
     public struct Merged: Codable, Sendable, Equatable {
         public var userId: String

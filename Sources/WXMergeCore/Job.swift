@@ -1,4 +1,4 @@
-/// An Open Platform account: the scope of a unionid (SPEC §1).
+/// An Open Platform account: the scope of a unionid (docs/reference.md, "Job file").
 public struct Platform: Sendable, Equatable {
     public var id: String
     public var subject: String?
@@ -52,7 +52,7 @@ public struct App: Sendable, Equatable {
     }
 }
 
-/// `rules.phone` (SPEC §2.1): which phones link (see `PhoneRule`).
+/// `rules.phone` (docs/reference.md, "Job file"): which phones link (see `PhoneRule`).
 public enum PhoneSetting: String, Sendable, CaseIterable {
     case off = "false", suggest, verified, any
 }
@@ -113,7 +113,7 @@ public struct Migration: Sendable, Equatable {
     }
 }
 
-/// A job file (SPEC §2.1), validated: every index in it points at an existing element.
+/// A job file (docs/reference.md, "Job file"), validated: every index in it points at an existing element.
 public struct Job: Sendable {
     /// The job file's path as given, and the folder its relative paths start from.
     public var path: String

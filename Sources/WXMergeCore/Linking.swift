@@ -1,4 +1,4 @@
-/// Linking (SPEC §3): each rule in turn joins the records that share its key, unless the
+/// Linking (docs/reference.md, "Rules"): each rule in turn joins the records that share its key, unless the
 /// join would break a constraint; the links made, the conflicts and the suggestions.
 ///
 /// Keys are visited in byte order, the records of a key in canonical order, each linked
@@ -126,7 +126,14 @@ struct LinkState {
         }
     }
 
-    /// A key to sort by: (scope, first 6 bytes) packed in one number, then the whole text.
+    /// A record's key under one rule, as the rule's keys are sorted.
+    ///
+    /// `prefix`: bits 63…48 the scope's number (clamped to 0xFFFF), bits 47…0 the value's
+    /// first 6 bytes, big-endian, zero-padded (0 for a missing value). Comparing prefixes
+    /// never contradicts comparing (scope, text) while every scope is below 0xFFFF, so the
+    /// keys are radix-sorted by prefix and compared in full only where prefixes tie;
+    /// otherwise they are sorted by comparison. Ties of the whole key go by record, so a
+    /// key's records are in canonical order.
     typealias Keyed = (prefix: UInt64, scope: Int32, text: TextRef, record: Int32)
 
     /// Room for every record's key and the sort's scratch, used by one rule after the

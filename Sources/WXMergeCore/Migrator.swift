@@ -1,4 +1,4 @@
-/// Rewrites the records of migrated official accounts (SPEC §2.2, §3 rule 1): a record
+/// Rewrites the records of migrated official accounts (docs/reference.md, "Migrations"): a record
 /// of a migration's `from` app whose openid the mapping knows moves to the `to` app and
 /// its new openid, keeping the pair it was exported with. Its unionid stays scoped to
 /// the old app's platform, which the reader already set. Unmapped records stay as

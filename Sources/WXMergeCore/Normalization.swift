@@ -1,4 +1,4 @@
-/// Value normalisation as SPEC §2.2 defines it, on UTF-8 bytes (the reader hands over
+/// Value normalisation as docs/reference.md, "Record files" defines it, on UTF-8 bytes (the reader hands over
 /// scalars without making Strings of them).
 public enum Normalization {
     // MARK: Ids
@@ -312,7 +312,7 @@ private struct ByteScanner {
 }
 
 extension String {
-    /// Byte order of the UTF-8 text: the order SPEC §3 sorts appids, sources and files in.
+    /// Byte order of the UTF-8 text: the order docs/reference.md, "Rules" sorts appids, sources and files in.
     public func precedesInByteOrder(_ other: String) -> Bool {
         utf8.lexicographicallyPrecedes(other.utf8)
     }

@@ -98,7 +98,7 @@ public struct Reconciliation: Sendable {
     }
 }
 
-/// Decides which records are one person (SPEC §3).
+/// Decides which records are one person (docs/reference.md, "Rules").
 ///
 /// Records are put in canonical order, then each rule links the records that share
 /// its key: keys in byte order, each record of a key to the key's first record. A link

@@ -95,7 +95,7 @@ public struct Record: Sendable {
     }
 }
 
-/// A record that cannot be used, kept whole for the `rejected` table (SPEC §2.3).
+/// A record that cannot be used, kept whole for the `rejected` table (docs/reference.md, "Record files").
 public struct Rejection: Sendable, Equatable {
     public var location: SourceLocation
     /// Where the record's node ends, to cut its raw text out of the file.
@@ -126,7 +126,7 @@ public struct WarningTally: Sendable {
         self.first = first
     }
 
-    /// The most lines of one kind printed and listed in the reports (SPEC §2.3).
+    /// The most lines of one kind printed and listed in the reports (docs/reference.md, "Record files").
     public static let linesPerKind = 20
 
     /// Warnings grouped by kind (the kind with the most records first; inside a kind, the

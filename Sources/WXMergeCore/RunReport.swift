@@ -1,4 +1,4 @@
-/// Every fact the report states (SPEC §4.2), computed once; `report.md` and
+/// Every fact the report states (docs/reference.md, "report.json keys"), computed once; `report.md` and
 /// `report.json` are two renderings of it. Keys are documented in the README.
 public struct RunReport: Codable, Sendable {
     public struct Totals: Codable, Sendable, Equatable {

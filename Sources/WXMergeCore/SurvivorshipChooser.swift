@@ -1,5 +1,5 @@
 /// Builds a user from its records: counts, times and the record each surviving field
-/// comes from (SPEC §3, "Survivorship").
+/// comes from (docs/reference.md, "Job file").
 ///
 /// A missing or blank value never wins. `most_recent` takes the latest `updated_at`,
 /// `oldest` the earliest `created_at` (records without the time rank last),

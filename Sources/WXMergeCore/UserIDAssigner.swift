@@ -1,6 +1,6 @@
 internal import Crypto
 
-/// Gives each user its id (SPEC §3, "User ids").
+/// Gives each user its id (docs/reference.md, "Tables and views").
 ///
 /// A new user's id is `u_` + the first 24 hex digits of SHA-256 of its smallest
 /// `appid:openid` key; when that id is taken (by another user, an earlier user or an

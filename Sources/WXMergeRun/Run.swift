@@ -1,13 +1,13 @@
 public import WXMergeCore
 internal import WXMergeReport
-public import WXMergeStore
+internal import WXMergeStore
 public import WXMergeYAML
 import Foundation
 
 /// This build's version, as `--version`, the reports and `runs` give it.
 public let wxmergeVersion = "0.1.0"
 
-/// One run of a job, read top to bottom as SPEC §2–§4 tells it:
+/// One run of a job, read top to bottom in the order of docs/reference.md:
 ///
 /// 1. the job file and its inputs (`readJob`);
 /// 2. the records of every export (`readRecords`), then the migrations' new openids;
@@ -119,7 +119,7 @@ public struct Run {
 
     // MARK: Stages
 
-    /// The job, its record files and its openid maps (SPEC §2).
+    /// The job, its record files and its openid maps (docs/reference.md, "Job file" and "Record files").
     struct JobInputs {
         var job: Job
         var jobFile: InputFile
@@ -147,7 +147,7 @@ public struct Run {
         return JobInputs(job: job, jobFile: jobFile, files: files, mapFiles: mapFiles, maps: maps)
     }
 
-    /// Reads every record file (SPEC §3.1), their payloads into spools in `spoolFolder`.
+    /// Reads every record file (docs/reference.md, "Record files"), their payloads into spools in `spoolFolder`.
     func readRecords(_ inputs: JobInputs, spoolFolder: String) throws -> (ReadResult, [PayloadSpool]) {
         let progress = ReadProgress()
         events.stage(.reading(files: inputs.files, progress: progress))

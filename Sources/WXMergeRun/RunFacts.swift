@@ -1,4 +1,4 @@
-public import WXMergeCore
+internal import WXMergeCore
 internal import WXMergeStore
 internal import WXMergeYAML
 import Foundation

@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// An exclusive lock on an output's folder (`flock`), held by one run from before it
-/// reads the earlier output until it has published (SPEC §4.1, one run at a time).
+/// reads the earlier output until it has published (docs/reference.md, "Publishing").
 ///
 /// The lock is the kernel's: it goes with the process, however the process ends, so a
 /// leftover file found while holding it belongs to a run that is over. Process ids are

@@ -3,7 +3,7 @@ import WXMergeCore
 import Glibc
 #endif
 
-/// Puts a run's outputs in place as one set, one run at a time (SPEC §4.1).
+/// Puts a run's outputs in place as one set, one run at a time (docs/reference.md, "Publishing").
 ///
 /// - `begin(wait:)` takes the output's lock (`OutputLock`, on the database's folder) and
 ///   then finishes or removes whatever an earlier run that was killed left there: while

@@ -1,6 +1,6 @@
 public import WXMergeCore
 
-/// Where a run's output goes: the merged tables (SPEC §4.1), the run's `runs` row and the
+/// Where a run's output goes: the merged tables (docs/reference.md, "Tables and views"), the run's `runs` row and the
 /// reports, put in place as one set, one run at a time.
 ///
 /// A run calls a store in this order, each step once, all on one thread except

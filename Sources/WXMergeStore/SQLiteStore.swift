@@ -3,7 +3,7 @@ public import WXMergeCore
 import Glibc
 #endif
 
-/// The output as an SQLite file and its reports beside it (SPEC §4.1): the tables are
+/// The output as an SQLite file and its reports beside it (docs/reference.md, "Tables and views"): the tables are
 /// written into a temporary file (`SQLiteWriter`) and put in place with the reports as
 /// one set, one run at a time (`OutputPublisher`).
 public final class SQLiteStore: OutputStore, @unchecked Sendable {

@@ -1,11 +1,11 @@
 internal import GRDB
 internal import GRDBSQLite
-public import WXMergeCore
+internal import WXMergeCore
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Writes a run's tables into a new SQLite file (SPEC §4.1), step by step as
+/// Writes a run's tables into a new SQLite file (docs/reference.md, "Tables and views"), step by step as
 /// `OutputStore` orders them.
 ///
 /// The file is a temporary one that nobody reads until it is complete and renamed, so

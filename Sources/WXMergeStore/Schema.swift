@@ -1,7 +1,7 @@
 internal import GRDB
 import WXMergeCore
 
-/// The output database's tables (SPEC §4.1) and its schema version.
+/// The output database's tables (docs/reference.md, "Tables and views") and its schema version.
 ///
 /// `users` and `survivors` are views over `user_rows`, which holds each user's facts
 /// and, per surviving field, the id of the record that gave it: the personal values are

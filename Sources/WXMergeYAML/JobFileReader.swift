@@ -1,6 +1,6 @@
 public import WXMergeCore
 
-/// Reads and validates a job file (SPEC §2.1). Every problem found is reported with its
+/// Reads and validates a job file (docs/reference.md, "Job file"). Every problem found is reported with its
 /// position; any of them stops the run (exit 78) before anything is read or written.
 public struct JobFileReader {
     public init() {}

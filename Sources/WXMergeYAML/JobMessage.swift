@@ -1,6 +1,6 @@
 import WXMergeCore
 
-/// The job file's messages (SPEC §2.1), in one place.
+/// The job file's messages (docs/reference.md, "Job file"), in one place.
 public enum JobMessage {
     public static let secondDocument = "a job file holds one document; a second one starts here"
     public static let notAMapping = "the job file must be a mapping"

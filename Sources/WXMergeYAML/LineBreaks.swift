@@ -2,7 +2,7 @@
 import Glibc
 #endif
 
-/// Lines and columns counted as libyaml counts them in UTF-8 text (SPEC §2.3): a line
+/// Lines and columns counted as libyaml counts them in UTF-8 text (docs/reference.md, "Record files"): a line
 /// break is LF, CRLF, CR, NEL (U+0085), LS (U+2028) or PS (U+2029), and a column is a
 /// character. The positions the readers work out themselves (the raw text of a rejected
 /// record, the place of a byte that is not valid UTF-8) use this, so that they agree with

@@ -1,6 +1,6 @@
 import WXMergeCore
 
-/// An official-account migration's openid mapping (SPEC §2.2), as read from its file.
+/// An official-account migration's openid mapping (docs/reference.md, "Record files"), as read from its file.
 public struct OpenIDMap: Sendable {
     /// Old openid -> new openid, for the items whose `err_msg` is missing or `ok`.
     public var newOpenID: [String: String] = [:]

@@ -1,6 +1,6 @@
 internal import WXMergeCore
 
-/// From the fields of the record just read to a `Record` (SPEC §2.2, §3.1): whether it
+/// From the fields of the record just read to a `Record` (docs/reference.md, "Record files"): whether it
 /// can be used at all, then its values normalised, its texts stored, its payload spooled.
 extension RecordFileReader {
     func isPresent(_ field: Field) -> Bool {

@@ -6,7 +6,7 @@ import Glibc
 // The record being read: which field a key names, and the scratch its values and
 // attributes are kept in, reused from record to record.
 
-/// The fields of a record (SPEC §2.2), by the keys that name them.
+/// The fields of a record (docs/reference.md, "Record files"), by the keys that name them.
 enum Field: Int, CaseIterable {
     case openid, unionid, appid, source, legacyID, nickname, avatarURL, phone, phoneVerified
     case email, createdAt, updatedAt, platform, isSnapshotUser, attributes

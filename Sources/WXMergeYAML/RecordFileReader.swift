@@ -1,9 +1,9 @@
-public import WXMergeCore
+internal import WXMergeCore
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Streams one record file (SPEC §2.2) through libyaml, event by event: checks its
+/// Streams one record file (docs/reference.md, "Record files") through libyaml, event by event: checks its
 /// shape, normalises each record's values, keeps what reconciliation needs in compact
 /// form, spools the payload, and sets aside what cannot be used with a reason.
 final class RecordFileReader {
@@ -85,7 +85,7 @@ final class RecordFileReader {
 
     /// Reads the whole file.
     /// - Throws: `InputError` (invalid data) for a file that is not valid YAML or not of the
-    ///   shape SPEC §2.2 allows, 66 when it cannot be read.
+    ///   shape docs/reference.md, "Record files" allows, 66 when it cannot be read.
     func read() throws -> FileRecords {
         defer {
             if sharedFile?.close() == true, !tailSettled { sharedFile?.decide(.refuse) }

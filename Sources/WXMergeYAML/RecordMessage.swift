@@ -2,7 +2,7 @@
 import Glibc
 #endif
 
-/// The record files' messages (SPEC §2.2, §2.3), in one place. Rejection reasons name
+/// The record files' messages (docs/reference.md, "Record files"), in one place. Rejection reasons name
 /// the field and hold no values, so the report can count rejections by reason; the
 /// values are in the rejected record's raw text.
 public enum RecordMessage {

@@ -34,7 +34,7 @@ enum EventKind: Equatable {
 
 /// Reads a file as a stream of libyaml events, one at a time, never a tree.
 ///
-/// What SPEC §2.3 asks of every YAML file is kept here, for the job file and the record
+/// What docs/reference.md, "Record files" asks of every YAML file is kept here, for the job file and the record
 /// files alike:
 /// - nesting deeper than `maximumDepth` is a file error at the node that goes too deep.
 ///   It is found as the events arrive, before libyaml has scanned far past that node, so

@@ -3,7 +3,7 @@ import Testing
 import WXMergeCore
 @testable import WXMergeYAML
 
-/// What SPEC §2.3 asks of input that is malformed, unusual or built to hurt: a clear error
+/// What docs/reference.md, "Record files" asks of input that is malformed, unusual or built to hurt: a clear error
 /// at the right place, never a crash, a hang or unbounded work.
 @Suite struct HostileInputTests {
     private static let record = "- openid: o1\n  appid: wx0000000000000001\n"

@@ -3,7 +3,7 @@ import GRDB
 import Testing
 
 /// An official account that moved to another subject: every openid changed, and a
-/// changeopenid mapping ties old to new (SPEC §1, §2.2).
+/// changeopenid mapping ties old to new (docs/reference.md, "Migrations").
 @Suite struct MigrationTests {
     private static let job = """
         version: 1

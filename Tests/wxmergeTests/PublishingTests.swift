@@ -5,7 +5,7 @@ import Testing
 import Glibc
 #endif
 
-/// One run at a time, and a set of outputs that is whole after any failure (SPEC §4.1).
+/// One run at a time, and a set of outputs that is whole after any failure (docs/reference.md, "Publishing").
 @Suite struct PublishingTests {
     private static let outputs = ["out/merged.db", "out/report.md", "out/report.json", "out/report.html"]
 

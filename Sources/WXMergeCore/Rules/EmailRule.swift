@@ -1,4 +1,4 @@
-/// Rule 5, email (SPEC §3): the same email address, trimmed and lowercased.
+/// Rule 5, email (docs/reference.md, "Rules"): the same email address, trimmed and lowercased.
 ///
 /// - Key: no scope; the value is the normalised address.
 /// - Setting: `rules.email`: `true` links, `suggest` pairs users for review, `false`

@@ -1,4 +1,4 @@
-/// Rule 3, legacy_account (SPEC §3): the same (source, legacy_id) is the same user row of
+/// Rule 3, legacy_account (docs/reference.md, "Rules"): the same (source, legacy_id) is the same user row of
 /// one legacy system.
 ///
 /// - Key: scope the record's source, value its legacy_id.

@@ -1,4 +1,4 @@
-/// Rule 1, openid (SPEC §3): the same (appid, openid) is the same WeChat account.
+/// Rule 1, openid (docs/reference.md, "Rules"): the same (appid, openid) is the same WeChat account.
 ///
 /// - Key: scope the app, value the openid (after a migration, the new one).
 /// - Setting: always on.

@@ -1,4 +1,4 @@
-/// Rule 4, phone (SPEC §3): the same phone number, normalised to E.164.
+/// Rule 4, phone (docs/reference.md, "Rules"): the same phone number, normalised to E.164.
 ///
 /// - Key: no scope; the value is the normalised phone.
 /// - Setting: `rules.phone`: `verified` links the records whose phone is verified,

@@ -1,4 +1,4 @@
-/// A reason to link two records (SPEC §3, "Rules"), in the fixed order they are applied.
+/// A reason to link two records (docs/reference.md, "Rules"), in the fixed order they are applied.
 public enum Rule: String, Sendable, CaseIterable, Codable, Comparable {
     /// Same (appid, openid): the same WeChat account. Never refused.
     case openid
@@ -30,7 +30,7 @@ public enum Rule: String, Sendable, CaseIterable, Codable, Comparable {
     }
 }
 
-/// One rule of SPEC §3, each in a file of its own: the key a record links on, and how the
+/// One rule (docs/reference.md, "Rules"), each in a file of its own: the key a record links on, and how the
 /// job sets the rule. Every rule is subject to both constraints (`Constraint`); what a
 /// link that breaks one becomes is `whenConstraintBroken`.
 protocol LinkingRule {
@@ -111,7 +111,7 @@ public struct Suggestion: Sendable, Equatable {
 }
 
 /// A phone or email that never links: on more than `generic_limit` people after rules
-/// 1 to 3, or a placeholder (SPEC §3, "Generic identifiers").
+/// 1 to 3, or a placeholder (docs/reference.md, "Rules").
 public struct GenericIdentifier: Sendable, Equatable {
     public var rule: Rule
     /// A record holding the value, for its text.

@@ -1,4 +1,4 @@
-/// Rule 2, unionid (SPEC §3): the same (platform, unionid) is the same person across the
+/// Rule 2, unionid (docs/reference.md, "Rules"): the same (platform, unionid) is the same person across the
 /// apps bound to one Open Platform account.
 ///
 /// - Key: scope the record's platform, value its unionid. A record's platform is the
