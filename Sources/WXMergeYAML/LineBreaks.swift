@@ -77,10 +77,10 @@ enum LineBreaks {
     }
 
     /// The 0-based line and column (in characters) of the byte at `offset` of the file
-    /// open as `fd`, counting from `base`; nil when the file cannot be read.
-    static func position(ofByte offset: Int, inFile fd: Int32, from base: Int) -> (line: Int, column: Int)? {
+    /// open as `fd`; nil when the file cannot be read.
+    static func position(ofByte offset: Int, inFile fd: Int32) -> (line: Int, column: Int)? {
         var position = (line: 0, column: 0)
-        let read = walk(fd: fd, from: base, to: offset, piece: { line, bytes in
+        let read = walk(fd: fd, from: 0, to: offset, piece: { line, bytes in
             position.line = line
             position.column += bytes.count { $0 & 0xC0 != 0x80 }
         }, ended: { line, _ in

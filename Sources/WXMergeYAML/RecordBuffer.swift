@@ -83,19 +83,6 @@ final class RecordBuffer {
         }
     }
 
-    /// How much the buffer holds, to roll back to.
-    var checkpoint: (records: Int, sources: Int) {
-        (count, sources.count)
-    }
-
-    /// Drops what was added since `checkpoint` (but for payloads already spooled and texts
-    /// already stored, which no record then refers to).
-    func rollBack(to checkpoint: (records: Int, sources: Int)) {
-        removeRecords(from: checkpoint.records)
-        for source in sources[checkpoint.sources...] { sourceIndex[source] = nil }
-        sources.removeSubrange(checkpoint.sources...)
-    }
-
     func sourceID(_ name: String) -> Int32 {
         if let index = sourceIndex[name] { return index }
         let index = Int32(sources.count)

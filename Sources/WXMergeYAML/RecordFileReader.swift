@@ -7,16 +7,6 @@ import Glibc
 /// shape, normalises each record's values, keeps what reconciliation needs in compact
 /// form, spools the payload, and sets aside what cannot be used with a reason.
 final class RecordFileReader {
-    /// Where a tail another thread reads starts (see `SharedFile`), and the column of
-    /// its records' `-`.
-    struct Tail {
-        var offset: Int
-        var column: Int
-    }
-
-    /// Thrown when the owner of a shared file reaches the line where a taken tail starts.
-    private struct TailTaken: Error {}
-
     /// A document's defaults and the records still waiting for them.
     struct Document {
         var appid: (value: [UInt8], mark: Mark)?
@@ -40,11 +30,6 @@ final class RecordFileReader {
     var result = FileRecords()
     @exclusivity(unchecked)  // touched once per record or field, by the one thread that owns it
     var document = Document()
-    /// The file as shared with a thread that may take its tail, when this reader owns it.
-    private let sharedFile: SharedFile?
-    /// Whether a taken tail has been decided on.
-    @exclusivity(unchecked)  // touched once per record or field, by the one thread that owns it
-    private var tailSettled = false
 
     // Scratch for the record being read, reused from record to record.
     let values = FieldValues(fields: Field.allCases.count)
@@ -59,20 +44,15 @@ final class RecordFileReader {
     @exclusivity(unchecked)  // touched once per record or field, by the one thread that owns it
     var attributes = AttributeMembers()
 
-    /// - Parameters:
-    ///   - sharedFile: the file as shared with threads that may take its tail.
-    ///   - tail: reads only a tail of the file (`readTail`), for `adopt`.
     init(job: Job, path: String, displayPath: String, fileIndex: Int32, buffer: RecordBuffer,
-         spool: PayloadSpool, progress: ReadProgress?, sharedFile: SharedFile? = nil, tail: Tail? = nil) throws {
+         spool: PayloadSpool, progress: ReadProgress?) throws {
         self.job = job
         self.buffer = buffer
         self.fileIndex = fileIndex
         self.spool = spool
         self.progress = progress
-        self.sharedFile = sharedFile
-        reader = try YAMLEventReader(path: path, displayPath: displayPath, progress: progress,
-                                     offset: tail?.offset ?? 0, sharedFile: sharedFile)
-        buffer.spans.reserveCapacity((reader.fileSize - (tail?.offset ?? 0)) / 200)
+        reader = try YAMLEventReader(path: path, displayPath: displayPath, progress: progress)
+        buffer.spans.reserveCapacity(reader.fileSize / 200)
         let name = displayPath.split(separator: "/").last.map(String.init) ?? displayPath
         stem = name.firstIndex(of: ".").map { String(name[..<$0]) } ?? name
         var apps: [[UInt8]: Int32] = [:]
@@ -87,76 +67,29 @@ final class RecordFileReader {
     /// - Throws: `InputError` (invalid data) for a file that is not valid YAML or not of the
     ///   shape docs/reference.md, "Record files" allows, 66 when it cannot be read.
     func read() throws -> FileRecords {
-        defer {
-            if sharedFile?.close() == true, !tailSettled { sharedFile?.decide(.refuse) }
-        }
-        do {
+        try reader.next()
+        while true {
             try reader.next()
-            while true {
-                try reader.next()
-                switch reader.kind {
-                case .documentStart:
-                    try readDocument()
-                case .streamEnd:
-                    return finish(bytes: reader.bytesRead)
-                default:
-                    throw fileError(RecordMessage.topLevelShape)
-                }
+            switch reader.kind {
+            case .documentStart:
+                try readDocument()
+            case .streamEnd:
+                return finish()
+            default:
+                throw fileError(RecordMessage.topLevelShape)
             }
-        } catch is TailTaken {
-            resolveDocument()
-            return finish(bytes: sharedFile!.tail.offset)
         }
     }
 
-    /// Reads a tail (see `SharedFile`): whether it is one block sequence at the tail's
-    /// column, from its first line to the end of the file. Its records wait for `adopt`.
-    func readTail(column: Int) throws -> Bool {
-        try reader.next()
-        try reader.next()
-        guard reader.kind == .documentStart else { return false }
-        document = Document(firstRecord: buffer.count)
-        buffer.spans.removeAll(keepingCapacity: true)
-        try reader.next()
-        guard reader.kind == .sequenceStart, reader.isBlockSequence, reader.start == Mark(line: 0, column: column) else {
-            return false
-        }
-        try readRecords()
-        try reader.next()
-        guard reader.kind == .documentEnd else { return false }
-        try reader.next()
-        return reader.kind == .streamEnd
-    }
-
-    /// Gives the tail's records the owner's document's defaults, and counts their lines and
-    /// positions on from the owner's.
-    func adopt(_ handoff: SharedFile.Handoff) -> FileRecords {
-        var defaults = handoff.document
-        defaults.firstRecord = document.firstRecord
-        document = defaults
-        resolveDocument()
-        for index in document.firstRecord..<buffer.count {
-            buffer[index].line += Int32(handoff.line)
-            buffer[index].ordinal += Int32(handoff.ordinal)
-        }
-        var part = finish(bytes: reader.bytesRead, isWhole: false)
-        for index in part.rejections.indices {
-            part.rejections[index].location.line += handoff.line
-            part.rejections[index].end.line += handoff.line
-        }
-        for key in part.warnings.keys { part.warnings[key]!.first.line += handoff.line }
-        return part
-    }
-
-    private func finish(bytes: Int, isWhole: Bool = true) -> FileRecords {
+    private func finish() -> FileRecords {
         for (key, tally) in unknownKeyTallies {
             result.warnings[RecordMessage.unknownKey(key)] = WarningTally(
                 .unknownKey, message: RecordMessage.unknownKey(key), count: tally.count,
                 first: tally.first.location(in: reader.displayPath))
         }
-        result.bytes = bytes
+        result.bytes = reader.bytesRead
         progress?.add(records: result.read % 4096)
-        if isWhole { progress?.fileDone() }
+        progress?.fileDone()
         return result
     }
 
@@ -220,32 +153,11 @@ final class RecordFileReader {
     }
 
     private func readRecords() throws {
-        let column = reader.isBlockSequence ? reader.start.column : -1
-        sharedFile?.enterRecords(column: column)
-        defer { sharedFile?.leaveRecords() }
         try reader.next()
         while reader.kind != .sequenceEnd {
-            if let sharedFile, !tailSettled, let line = sharedFile.splitLine {
-                try reachTail(at: line, of: sharedFile, column: column)
-            }
             try readRecord()
             try reader.next()
         }
-    }
-
-    /// At an item of the records, with a tail being read from the line whose index is
-    /// `line`: once there, takes the tail if it is what would be read from here, and ends
-    /// the file (`TailTaken`); once past it, refuses it.
-    private func reachTail(at line: Int, of sharedFile: SharedFile, column: Int) throws {
-        let lineStart = reader.startIndex - reader.start.column
-        guard lineStart >= line else { return }
-        tailSettled = true
-        guard lineStart == line, column == sharedFile.tail.column, sharedFile.awaitTail() else {
-            sharedFile.decide(.refuse)
-            return
-        }
-        sharedFile.decide(.adopt(SharedFile.Handoff(document: document, line: reader.start.line, ordinal: result.read)))
-        throw TailTaken()
     }
 
     /// Applies the document's defaults to its records, rejecting those still without a

@@ -27,8 +27,6 @@ public struct RecordReader {
     /// Records expected a byte of input, for the room reserved for them (more take
     /// memory of their own, and are then copied once).
     var recordsPerInputByte = 1.0 / 192
-    /// The least of a file left unread for a thread out of files to take half of it.
-    var smallestTail = 2 << 20
 
     /// - Parameter workers: reader threads; by default one per core (never more than files).
     public init(job: Job, files: [InputFile], workers: Int? = nil) {
@@ -52,18 +50,15 @@ public struct RecordReader {
     }
 
     /// Reads the files, a thread per buffer, each taking the largest file left when it is
-    /// free; a thread out of files takes half of what another has left of its file.
+    /// free.
     private func readFiles(into buffers: [RecordBuffer], spools: [PayloadSpool], merged: Locked<MergedFiles>,
                            progress: ReadProgress?) throws {
         let job = self.job
         let files = self.files
-        let smallestTail = self.smallestTail
         let schedule = files.indices.sorted { files[$0].size > files[$1].size }
         let next = Atomic<Int>(0)
         let failures = Locked<[Int: any Error]>([:])
         let workers = buffers.count
-        // The file each thread is reading, whose tail a thread out of files may take.
-        let reading = Locked<[SharedFile?]>(Array(repeating: nil, count: workers))
         nonisolated(unsafe) let buffers = buffers
         onThreads(workers) { worker in
             let buffer = buffers[worker]
@@ -71,29 +66,14 @@ public struct RecordReader {
                 let slot = next.add(1, ordering: .relaxed).oldValue
                 guard slot < schedule.count else {
                     buffer.spans = []
-                    for file in reading.withLock({ $0.compactMap { $0 } }) where failures.withLock({ $0.isEmpty }) {
-                        guard let tail = file.takeTail(minimum: smallestTail) else { continue }
-                        if var part = Self.readTail(tail, of: file, job: job, buffer: buffer,
-                                                    spool: spools[worker], progress: progress) {
-                            if !part.rejections.isEmpty { RawText.fill(&part.rejections, from: file.path) }
-                            merged.withLock { $0.add(part) }
-                        }
-                        buffer.spans = []
-                        break
-                    }
                     return
                 }
                 let index = schedule[slot]
                 let failure: any Error
-                let sharedFile = workers > 1 ? SharedFile(path: files[index].path, displayPath: files[index].displayPath,
-                                                          fileIndex: Int32(index), size: files[index].size) : nil
-                reading.withLock { $0[worker] = sharedFile }
-                defer { reading.withLock { $0[worker] = nil } }
                 do {
                     let reader = try RecordFileReader(
                         job: job, path: files[index].path, displayPath: files[index].displayPath,
-                        fileIndex: Int32(index), buffer: buffer, spool: spools[worker], progress: progress,
-                        sharedFile: sharedFile)
+                        fileIndex: Int32(index), buffer: buffer, spool: spools[worker], progress: progress)
                     var part = try reader.read()
                     if !part.rejections.isEmpty {
                         RawText.fill(&part.rejections, from: files[index].path)
@@ -111,25 +91,6 @@ public struct RecordReader {
         if let (_, failure) = failures.withLock({ $0.min { $0.key < $1.key } }) {
             throw failure
         }
-    }
-}
-
-extension RecordReader {
-    /// Reads `tail` of a file another thread is reading into `buffer`: what it held, when
-    /// the owner takes it; nil, with `buffer` as it was, when not.
-    static func readTail(_ tail: RecordFileReader.Tail, of file: SharedFile, job: Job, buffer: RecordBuffer,
-                         spool: PayloadSpool, progress: ReadProgress?) -> FileRecords? {
-        let checkpoint = buffer.checkpoint
-        let reader = try? RecordFileReader(
-            job: job, path: file.path, displayPath: file.displayPath, fileIndex: file.fileIndex,
-            buffer: buffer, spool: spool, progress: progress, tail: tail)
-        let whole = (try? reader?.readTail(column: tail.column)) ?? false
-        file.tailRead(whole)
-        if whole, let reader, case .adopt(let handoff) = file.awaitDecision() {
-            return reader.adopt(handoff)
-        }
-        buffer.rollBack(to: checkpoint)
-        return nil
     }
 }
 

@@ -62,8 +62,6 @@ final class YAMLEventReader {
     private(set) var bytesRead = 0
     /// The file's size when it was opened.
     let fileSize: Int
-    /// Where in the file libyaml started reading.
-    private let baseOffset: Int
 
     @exclusivity(unchecked)  // touched once per YAML event, by the one thread that owns the reader
     private(set) var kind = EventKind.streamStart
@@ -84,8 +82,6 @@ final class YAMLEventReader {
     private(set) var scalar = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
     @exclusivity(unchecked)  // touched once per YAML event, by the one thread that owns the reader
     private(set) var isPlainScalar = false
-
-    private let sharedFile: SharedFile?
 
     /// The deepest nesting of sequences and mappings a file may have.
     static let maximumDepth = 64
@@ -125,15 +121,11 @@ final class YAMLEventReader {
         var bytes: [UInt8] = []
     }
 
-    /// Opens `path`; a missing, unreadable or non-regular file is exit 66.
-    /// - Parameters:
-    ///   - offset: where in the file to start reading (marks count from there).
-    ///   - sharedFile: told how far the file has been read, for a thread that may take its tail.
-    init(path: String, displayPath: String, progress: ReadProgress? = nil, offset: Int = 0,
-         sharedFile: SharedFile? = nil) throws {
+    /// Opens `path`; a missing, unreadable or non-regular file is an `InputError` (missing
+    /// file).
+    init(path: String, displayPath: String, progress: ReadProgress? = nil) throws {
         self.displayPath = displayPath
         self.progress = progress
-        self.sharedFile = sharedFile
         // Opened without blocking, so that a FIFO is refused rather than waited on.
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         var info = stat()
@@ -146,12 +138,6 @@ final class YAMLEventReader {
         }
         self.fd = fd
         fileSize = Int(info.st_size)
-        baseOffset = offset
-        if offset > 0, lseek(fd, off_t(offset), SEEK_SET) < 0 {
-            let code = errno
-            close(fd)
-            throw InputError(.missingFile, [.error(at: nil, RecordMessage.cannotRead(displayPath, code))])
-        }
         parser = .allocate(capacity: 1)
         guard yaml_parser_initialize(parser) == 1 else {
             parser.deallocate()
@@ -184,7 +170,6 @@ final class YAMLEventReader {
             if n > 0 {
                 bytesRead += n
                 progress?.add(bytes: n)
-                sharedFile?.readUpTo(bytesRead)
             }
             return 1
         }
@@ -360,9 +345,9 @@ final class YAMLEventReader {
         if parser.pointee.error == YAML_READER_ERROR {
             // The reader reports the problem's byte offset, not a line and column, and its
             // mark is where the scanner is, some way before: count up to the byte.
-            let offset = baseOffset + Int(parser.pointee.problem_offset)
+            let offset = Int(parser.pointee.problem_offset)
             if parser.pointee.encoding != YAML_UTF16LE_ENCODING, parser.pointee.encoding != YAML_UTF16BE_ENCODING,
-               let (line, column) = LineBreaks.position(ofByte: offset, inFile: fd, from: baseOffset) {
+               let (line, column) = LineBreaks.position(ofByte: offset, inFile: fd) {
                 location = Mark(line: line, column: column).location(in: displayPath)
             } else {
                 location = Mark(parser.pointee.mark).location(in: displayPath)

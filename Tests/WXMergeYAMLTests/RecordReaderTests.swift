@@ -67,12 +67,10 @@ import WXMergeCore
     }
 
     /// Records past the room reserved for them go into memory of their own, texts too, and
-    /// are put after the rest when the read ends. A thread out of files reads the second
-    /// half of what another has left of its file when that is large (here, while the
-    /// other thread is still at the large file, as a rule), and its records are kept
-    /// only if the other reaches the line it started at as the start of a record.
+    /// are put after the rest when the read ends; however many threads read the files, the
+    /// records are the same (here with quoted values that hold lines like records').
     @Test(arguments: [0, 6])
-    func theRecordsAreTheSameWhenTheyOutgrowTheirRoomOrAFileIsShared(decoys: Int) throws {
+    func theRecordsAreTheSameWhenTheyOutgrowTheirRoomOrMoreThreadsRead(decoys: Int) throws {
         var exports = ["large.yaml": Self.largeExport(decoys: decoys)]
         for file in 0..<20 {
             exports["small\(file).yaml"] = "- openid: s\(file)\n  appid: wx0000000000000003\n"
@@ -82,8 +80,7 @@ import WXMergeCore
         #expect(one.records.records.count == 20_020)
         #expect(Self.described(one).contains { $0.hasPrefix("exports/large.yaml 19999 ") && $0.contains(" o19999-x") })
         for (workers, recordsPerInputByte) in [(1, 0.0), (2, 0.0), (2, 1.0 / 192), (3, 1.0 / 192)] {
-            let other = try workspace.read(exports, workers: workers, recordsPerInputByte: recordsPerInputByte,
-                                           smallestTail: 64 << 10)
+            let other = try workspace.read(exports, workers: workers, recordsPerInputByte: recordsPerInputByte)
             #expect(other.records.sources == one.records.sources)
             #expect(other.read == one.read)
             let (described, expected) = (Self.described(other), Self.described(one))
@@ -295,23 +292,6 @@ extension RecordReaderTests {
             let emails = set.records.map { set.text($0.emailKey) ?? "-" }.sorted()
             #expect(emails == [email, "b@example.com"])
             #expect(set.records.map { set.text($0.openid) ?? "-" }.sorted() == ["o1", "o2"])
-        }
-    }
-}
-
-@Suite struct SharedFileTests {
-    /// A tail's first line is agreed on by its index in characters, as libyaml counts them.
-    @Test func charactersAreTheBytesLessUTF8ContinuationBytes() {
-        let text = "ab深圳🙂c" + String(repeating: "é", count: 9) + "x\u{7F}\u{80}"
-        let bytes = Array(text.utf8)
-        for start in 0..<4 {
-            let tail = String(decoding: bytes[start...], as: UTF8.self)
-            let expected = bytes[start...].count - bytes[start...].filter { $0 & 0xC0 == 0x80 }.count
-            bytes.withUnsafeBytes { buffer in
-                let counted = SharedFile.continuationBytes(UnsafeRawBufferPointer(rebasing: buffer[start...]))
-                #expect(bytes.count - start - counted == expected)
-            }
-            if start == 0 { #expect(expected == tail.unicodeScalars.count) }
         }
     }
 }

@@ -82,15 +82,12 @@ final class Workspace {
     /// Reads every export with the standard job.
     /// - Parameters:
     ///   - recordsPerInputByte: the records the reader reserves room for, a byte of input.
-    ///   - smallestTail: the least of a file left for a thread out of files to share it.
     ///   By default what a run uses.
-    func read(_ exports: [String: String], workers: Int? = nil, recordsPerInputByte: Double? = nil,
-              smallestTail: Int? = nil) throws -> ReadResult {
+    func read(_ exports: [String: String], workers: Int? = nil, recordsPerInputByte: Double? = nil) throws -> ReadResult {
         for (name, text) in exports { write("exports/" + name, text) }
         let job = try job()
         var reader = RecordReader(job: job, files: try InputFile.resolve(job), workers: workers)
         if let recordsPerInputByte { reader.recordsPerInputByte = recordsPerInputByte }
-        if let smallestTail { reader.smallestTail = smallestTail }
         return try reader.read(spoolFolder: folder).0
     }
 
