@@ -81,7 +81,6 @@ public enum KeyScope: Sendable, Equatable {
     }
 }
 
-
 /// A link that joined two components: one edge of the spanning forest that explains
 /// why a user is one user. Records are canonical indexes (record_id - 1).
 public struct Link: Sendable, Equatable {
