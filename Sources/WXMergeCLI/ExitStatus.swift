@@ -1,6 +1,7 @@
 import ArgumentParser
 import WXMergeCore
 import WXMergeRun
+import WXMergeSample
 import WXMergeStore
 import WXMergeYAML
 
@@ -36,7 +37,7 @@ enum ExitStatus {
             switch error.kind {
             case .rejectedRecords: dataError
             }
-        case let error as CommandError: error.code
+        case is SampleError: outputNotWritable
         default: internalError
         }
     }
@@ -49,16 +50,5 @@ enum ExitStatus {
             for diagnostic in error.diagnostics { Console.error(diagnostic) }
             throw ExitCode(code(for: error))
         }
-    }
-}
-
-/// A failure of a command's own (not of a library), with its exit code.
-struct CommandError: DiagnosedError {
-    var code: Int32
-    var diagnostics: [Diagnostic]
-
-    init(_ code: Int32, _ message: String, at location: SourceLocation? = nil) {
-        self.code = code
-        diagnostics = [.error(at: location, message)]
     }
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import WXMergeCore
 import WXMergeSample
 
@@ -26,21 +25,8 @@ struct GenerateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let manager = FileManager.default
-        let existing = (try? manager.contentsOfDirectory(atPath: out)) ?? []
-        if !existing.isEmpty {
-            guard force else {
-                return try ExitStatus.reporting { throw CommandError(ExitStatus.outputNotWritable, CLIMessage.notEmpty(out)) }
-            }
-            for name in ["wxmerge.yaml", "exports", "truth.csv"] { try? manager.removeItem(atPath: out + "/" + name) }
-        }
         try ExitStatus.reporting {
-            do {
-                try manager.createDirectory(atPath: out, withIntermediateDirectories: true)
-                try SampleJob(users: users, seed: seed).write(to: out)
-            } catch {
-                throw CommandError(ExitStatus.outputNotWritable, CLIMessage.cannotGenerate(out, "\(error)"))
-            }
+            try SampleJob(users: users, seed: seed).write(to: out, replacing: force)
         }
     }
 }

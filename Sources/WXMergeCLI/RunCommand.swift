@@ -98,12 +98,6 @@ enum Outcomes {
 }
 
 enum CLIMessage {
-    static func notEmpty(_ folder: String) -> String {
-        "'\(folder)' is not empty; use --force to replace what generate writes there"
-    }
-    static func cannotGenerate(_ folder: String, _ reason: String) -> String { "cannot write '\(folder)': \(reason)" }
-    static func cannotReadTruth(_ path: String) -> String { "cannot read the truth file '\(path)'" }
-    static let truthLine = "a truth line must be file,index,person"
     static func notFound(_ key: String, _ database: String) -> String { "no user in '\(database)' holds '\(key)'" }
     static func failOn(_ condition: String, _ count: Int) -> String { "--fail-on \(condition): \(count) found" }
     static func changesOver(_ limit: Double, _ changes: Changes) -> String {

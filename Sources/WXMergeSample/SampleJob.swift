@@ -1,5 +1,5 @@
 import Foundation
-import WXMergeCore
+public import WXMergeCore
 
 /// Writes a realistic synthetic job (`wxmerge generate`): the job file, one export per
 /// app and the truth (`file,index,person`), as a company's real exports look.
@@ -52,8 +52,26 @@ public struct SampleJob {
         "wx" + String(format: "%016llx", 0x5e90_0be2_84d1_5942 &+ UInt64(index) &* 0x9e37_79b9_7f4a_7c15)
     }
 
-    /// Writes the job into `folder` (which exists): wxmerge.yaml, exports/*.yaml, truth.csv.
-    public func write(to folder: String) throws {
+    /// Writes the job into `folder`, made when missing: wxmerge.yaml, exports/*.yaml and
+    /// truth.csv.
+    /// - Parameter replacing: whether a folder that is not empty may be written into (what
+    ///   generate writes there is removed first; anything else stays).
+    /// - Throws: `SampleError` when the folder is not empty (and not `replacing`) or cannot
+    ///   be written.
+    public func write(to folder: String, replacing: Bool) throws {
+        let manager = FileManager.default
+        if !((try? manager.contentsOfDirectory(atPath: folder)) ?? []).isEmpty {
+            guard replacing else { throw SampleError(.folderNotEmpty, folder: folder) }
+            for name in ["wxmerge.yaml", "exports", "truth.csv"] { try? manager.removeItem(atPath: folder + "/" + name) }
+        }
+        do {
+            try write(to: folder)
+        } catch {
+            throw SampleError(.cannotWrite("\(error)"), folder: folder)
+        }
+    }
+
+    private func write(to folder: String) throws {
         try FileManager.default.createDirectory(atPath: folder + "/exports", withIntermediateDirectories: true)
         try jobFile().write(toFile: folder + "/wxmerge.yaml", atomically: true, encoding: .utf8)
         var random = SplitMix64(seed: seed)
@@ -316,5 +334,26 @@ struct SplitMix64 {
         if roll < 0.7 { return email }
         if roll < 0.85 { return email.uppercased() }
         return email.prefix(1).uppercased() + email.dropFirst()
+    }
+}
+
+/// A sample job that could not be written.
+public struct SampleError: DiagnosedError {
+    public enum Kind: Sendable, Equatable {
+        /// The folder holds files already, and replacing them was not asked for.
+        case folderNotEmpty
+        case cannotWrite(String)
+    }
+
+    public var kind: Kind
+    public var diagnostics: [Diagnostic]
+
+    init(_ kind: Kind, folder: String) {
+        self.kind = kind
+        let message = switch kind {
+        case .folderNotEmpty: "'\(folder)' is not empty; use --force to replace what generate writes there"
+        case .cannotWrite(let reason): "cannot write '\(folder)': \(reason)"
+        }
+        diagnostics = [.error(at: nil, message)]
     }
 }
