@@ -18,6 +18,20 @@ enum ExitStatus {
     static let outputBusy: Int32 = 75
     static let badJobFile: Int32 = 78
 
+    /// The codes as `wxmerge --help` lists them.
+    static let help = """
+        Exit codes:
+          0   done
+          1   done, but a --fail-on condition held (explain: no user holds the key)
+          64  usage error
+          65  bad input data (with --strict, any rejected record)
+          66  missing input (or an input that changed while it was read)
+          70  internal error
+          73  the output cannot be written, or is not a wxmerge output
+          75  another run is writing the same output (--wait SECONDS waits for it)
+          78  bad job file
+        """
+
     static func code(for error: any DiagnosedError) -> Int32 {
         switch error {
         case let error as InputError:

@@ -28,5 +28,7 @@ struct GenerateCommand: ParsableCommand {
         try ExitStatus.reporting {
             try SampleJob(users: users, seed: seed).write(to: out, replacing: force)
         }
+        print("wrote \(out)/wxmerge.yaml, \(out)/exports/*.yaml and \(out)/truth.csv (\(users) people, seed \(seed))")
+        print("next: wxmerge run \(out)/wxmerge.yaml")
     }
 }

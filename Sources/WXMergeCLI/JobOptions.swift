@@ -75,7 +75,7 @@ struct JobOptions: ParsableArguments {
     @Flag(help: "No progress line and no summary; errors are still printed.")
     var quiet = false
 
-    @Flag(help: "Print the wall time of each phase (parse, reconcile, write, report, publish) on stderr.")
+    @Flag(help: "Print the wall time and peak memory of each phase on stderr: parse, order, write, report, publish (check: parse, order, reconcile).")
     var timings = false
 
     @Flag(help: "Show personal values (phones, emails, raw rejected records) unmasked.")

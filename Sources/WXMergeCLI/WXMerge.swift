@@ -33,6 +33,7 @@ struct WXMerge: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wxmerge",
         abstract: "Merge the user tables of a company's WeChat apps into one account system.",
+        discussion: ExitStatus.help,
         version: wxmergeVersion,
         subcommands: [RunCommand.self, CheckCommand.self, ExplainCommand.self, GenerateCommand.self, ScoreCommand.self]
     )

@@ -35,6 +35,26 @@ import Testing
         #expect(numbers.count == 4 && numbers[1] == numbers[3], "recall must equal the ceiling: \(line)")
     }
 
+    /// generate says what it wrote and the command to run next, and that command works.
+    @Test func generateTellsTheNextStep() throws {
+        let path = folder()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let generated = try Executable.run(["generate", "--users", "20", "--out", path], in: "/")
+        let lines = generated.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "wrote \(path)/wxmerge.yaml, \(path)/exports/*.yaml and \(path)/truth.csv (20 people, seed 1)")
+        #expect(lines.last == "next: wxmerge run \(path)/wxmerge.yaml")
+        let next = try #require(lines.last?.split(separator: " ").dropFirst(2).map(String.init))
+        #expect(try Executable.run(next, in: "/").status == 0)
+    }
+
+    /// `wxmerge --help` lists the exit codes.
+    @Test func helpListsTheExitCodes() throws {
+        let help = try Executable.run(["--help"], in: "/").stdout
+        for code in ["0", "1", "64", "65", "66", "70", "73", "75", "78"] {
+            #expect(help.contains("\n  \(code) "), "exit code \(code)")
+        }
+    }
+
     @Test func aFolderThatIsNotEmptyIsRefusedUnlessForced() throws {
         let path = folder()
         defer { try? FileManager.default.removeItem(atPath: path) }
