@@ -25,13 +25,24 @@ struct ExplainCommand: ParsableCommand {
 
     func run() throws {
         try ExitStatus.reporting {
-            let path = try database ?? JobFileReader().read(path: JobOptions.defaultJob).databasePath
+            let path = try database ?? Self.databaseOfTheJobHere()
             let explanation = try ExplanationReader(privacy: Privacy(showsValues: showValues)).explain(key, database: path)
             guard !explanation.users.isEmpty else {
                 Console.error(.error(at: nil, CLIMessage.notFound(key, path)))
                 throw ExitCode(ExitStatus.conditionFound)
             }
             print(json ? try ExplanationText.json(explanation) : ExplanationText.render(explanation), terminator: "")
+        }
+    }
+
+    /// The database of ./wxmerge.yaml; when there is none, the error says to give --database.
+    static func databaseOfTheJobHere() throws -> String {
+        do {
+            return try JobFileReader().read(path: JobOptions.defaultJob).databasePath
+        } catch var error as InputError where error.kind == .missingFile {
+            error.diagnostics.append(.init(.note, at: nil,
+                                           "explain reads the database of ./wxmerge.yaml; elsewhere, give --database DB"))
+            throw error
         }
     }
 }

@@ -94,4 +94,21 @@ import Testing
         #expect(report.contains("| phone | `…9000` |"))
         #expect(!report.contains("+8613900139000"))
     }
+
+    /// Empty lists are `[]` in the JSON, never spread over blank lines.
+    @Test func emptyListsAreCompactInJSON() throws {
+        let example = try ExampleCopy()
+        #expect(try example.run("run", "--quiet").status == 0)
+        let json = try example.run("explain", "--json", "wx38604b8e0a1b2c3d:oMini9zLiSiAbCdEfGhIjKlMnOp")
+        #expect(json.status == 0, "\(json.stderr)")
+        #expect(json.stdout.contains("\"aliases\" : []"))
+        #expect(!json.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast().contains { $0.allSatisfy(\.isWhitespace) })
+    }
+
+    /// Outside a job's folder, explain says to give --database.
+    @Test func outsideAJobsFolderExplainSuggestsDatabase() throws {
+        let outside = try Executable.run(["explain", "u_00000000000000000000000"], in: NSTemporaryDirectory())
+        #expect(outside.status == 66)
+        #expect(outside.stderr.contains("give --database DB"))
+    }
 }
