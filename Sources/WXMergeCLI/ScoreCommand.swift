@@ -2,8 +2,6 @@ import ArgumentParser
 import WXMergeCore
 import WXMergeReport
 import WXMergeRun
-import WXMergeStore
-import WXMergeYAML
 
 struct ScoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,10 +20,7 @@ struct ScoreCommand: ParsableCommand {
 
     func run() throws {
         try ExitStatus.reporting {
-            let job = try JobFileReader().read(path: job)
-            let path = database ?? job.databasePath
-            let items = try ScoreReader(rules: job.rules).items(database: path, truth: try TruthFileReader().read(path: truth))
-            let score = PairwiseScore(items)
+            let score = try Score(jobPath: job, database: database, truthPath: truth).compute()
             print("""
                 records scored: \(score.records)
                 true pairs: \(score.truePairs), merged pairs: \(score.predictedPairs), correct: \(score.correctPairs)

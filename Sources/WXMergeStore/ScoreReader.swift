@@ -53,4 +53,24 @@ public struct ScoreReader {
             return items
         }
     }
+
+    /// How many records each input file held, accepted or rejected, as the database says.
+    public func recordsByFile(database path: String) throws -> [String: Int] {
+        guard access(path, F_OK) == 0 else {
+            throw StoreError(.missing, [.error(at: nil, StoreMessage.noDatabase(path))])
+        }
+        var configuration = Configuration()
+        configuration.readonly = true
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        defer { try? queue.close() }
+        return try queue.read { db in
+            var counts: [String: Int] = [:]
+            for table in ["record_rows", "rejected"] {
+                for row in try Row.fetchAll(db, sql: "SELECT file, count(*) FROM \(table) GROUP BY file") {
+                    counts[row[0], default: 0] += row[1] as Int
+                }
+            }
+            return counts
+        }
+    }
 }

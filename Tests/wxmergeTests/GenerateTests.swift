@@ -47,6 +47,24 @@ import Testing
         #expect(try Executable.run(next, in: "/").status == 0)
     }
 
+    /// score refuses a truth file of another job (exit 65, saying why) instead of scoring
+    /// the few records whose file names happen to match.
+    @Test func scoreRefusesATruthFileOfAnotherJob() throws {
+        let (path, other) = (folder(), folder())
+        defer {
+            try? FileManager.default.removeItem(atPath: path)
+            try? FileManager.default.removeItem(atPath: other)
+        }
+        #expect(try Executable.run(["generate", "--users", "200", "--out", path], in: "/").status == 0)
+        #expect(try Executable.run(["generate", "--users", "30", "--seed", "2", "--out", other], in: "/").status == 0)
+        #expect(try Executable.run(["run", "--quiet"], in: path).status == 0)
+        let refused = try Executable.run(["score", "--truth", other + "/truth.csv"], in: path)
+        #expect(refused.status == 65)
+        #expect(refused.stderr.contains("does not describe the inputs"))
+        #expect(refused.stdout.isEmpty)
+        #expect(try Executable.run(["score", "--truth", "truth.csv"], in: path).status == 0)
+    }
+
     /// `wxmerge --help` lists the exit codes.
     @Test func helpListsTheExitCodes() throws {
         let help = try Executable.run(["--help"], in: "/").stdout
