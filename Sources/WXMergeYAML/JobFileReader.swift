@@ -77,7 +77,7 @@ private struct Validator {
                 continue
             }
             guard allowed.contains(name) else {
-                error(key.mark, JobMessage.unknownKey(name, in: context))
+                error(key.mark, JobMessage.unknownKey(name, in: context, closest: JobMessage.closest(to: name, in: allowed)))
                 continue
             }
             guard result[name] == nil else {

@@ -5,8 +5,30 @@ public enum JobMessage {
     public static let secondDocument = "a job file holds one document; a second one starts here"
     public static let notAMapping = "the job file must be a mapping"
     public static let emptyJobFile = "the job file is empty"
-    public static func unknownKey(_ key: String, in context: String?) -> String {
-        context.map { "unknown key '\(key)' in '\($0)'" } ?? "unknown key '\(key)'"
+    public static func unknownKey(_ key: String, in context: String?, closest: String? = nil) -> String {
+        (context.map { "unknown key '\(key)' in '\($0)'" } ?? "unknown key '\(key)'")
+            + (closest.map { "; did you mean '\($0)'?" } ?? "")
+    }
+
+    /// The known key nearest to `key` (by edit distance, the first of equals), if it is
+    /// within 2 edits: what a typo most likely meant.
+    static func closest(to key: String, in known: [String]) -> String? {
+        let candidates = known.map { (key: $0, distance: editDistance(Array(key.utf8), Array($0.utf8))) }
+        guard let best = candidates.min(by: { $0.distance < $1.distance }), best.distance <= 2 else { return nil }
+        return best.key
+    }
+
+    /// Levenshtein distance: insertions, deletions and substitutions of bytes.
+    static func editDistance(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        var previous = Array(0...b.count)
+        for (i, x) in a.enumerated() {
+            var current = [i + 1] + Array(repeating: 0, count: b.count)
+            for (j, y) in b.enumerated() {
+                current[j + 1] = min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
     }
     public static func missingKey(_ key: String, in context: String?) -> String {
         context.map { "missing '\(key)' in '\($0)'" } ?? "missing '\(key)'"

@@ -63,6 +63,9 @@ import WXMergeYAML
         ("version: 1\ninputs: []\nsurvivorship:\n  fields:\n    1️⃣gender: oldest\n",
          "unknown survivorship field 'gender'; expected nickname, avatar_url, phone or email"),
         ("version: 1\ninputs: []\nrules:\n  1️⃣openid: true\n", "unknown key 'openid' in 'rules'"),
+        ("version: 1\napps:\n  - appid: wx0000000000000001\n    type: website\n    1️⃣platfrom: acme\ninputs: []\n",
+         "unknown key 'platfrom' in 'apps'; did you mean 'platform'?"),
+        ("version: 1\napps: []\n1️⃣input: []\n", "unknown key 'input'; did you mean 'inputs'?"),
     ]
 
     @Test(arguments: badJobs)
