@@ -19,8 +19,39 @@ public enum CommandLineTool {
         _ = mallopt(-3 /* M_MMAP_THRESHOLD */, 1 << 20)
         #endif
         if let checkpoint { Hooks.checkpoint.withLock { $0 = checkpoint } }
-        WXMerge.main(nil)
+        var command: any ParsableCommand
+        do {
+            command = try WXMerge.parseAsRoot(nil)
+        } catch {
+            exit(usage(error))
+        }
+        do {
+            try command.run()
+        } catch let error as ExitCode {
+            exit(error.rawValue)
+        } catch where WXMerge.exitCode(for: error) != .failure {
+            exit(usage(error))  // help asked for, or a usage error found while running
+        } catch {
+            // What the libraries report is printed by the commands; anything else is a bug.
+            Console.printError("wxmerge: error: \(error)")
+            exit(ExitStatus.internalError)
+        }
         exit(0)
+    }
+
+    /// Prints a usage error (or help, or the version) as the other errors are printed,
+    /// `wxmerge: error: …` followed by the usage line; its exit code.
+    private static func usage(_ error: any Error) -> Int32 {
+        let code = WXMerge.exitCode(for: error).rawValue
+        let text = WXMerge.fullMessage(for: error)
+        if code == 0 {
+            print(text)
+        } else if text.hasPrefix("Error: ") {
+            Console.printError("wxmerge: error: " + text.dropFirst("Error: ".count))
+        } else if !text.isEmpty {
+            Console.printError(text)
+        }
+        return code
     }
 }
 

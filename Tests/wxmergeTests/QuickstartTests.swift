@@ -86,7 +86,6 @@ import Testing
             exports/mini_program.yaml,1,li
             exports/mini_program.yaml,2,visitor
             exports/website.yaml,0,zhang
-            exports/website.yaml,1,li
 
             """)
         let score = try example.run("score", "--truth", "truth.csv")
@@ -179,7 +178,12 @@ import Testing
         #expect(try example.run("run", "--fail-on", "sometimes", "nightly.yaml").status == 64)
     }
 
+    /// A usage error is printed as every other error is, then the usage line.
     @Test func anUnknownOptionIsAUsageError() throws {
-        #expect(try ExampleCopy().run("run", "--frobnicate").status == 64)
+        let run = try ExampleCopy().run("run", "--frobnicate")
+        #expect(run.status == 64)
+        let lines = run.stderr.split(separator: "\n")
+        #expect(lines.first == "wxmerge: error: Unknown option '--frobnicate'")
+        #expect(lines.dropFirst().first?.hasPrefix("Usage: wxmerge run [<job>]") == true)
     }
 }
