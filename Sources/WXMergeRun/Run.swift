@@ -71,10 +71,10 @@ public struct Run {
         var input = read
         try events.checkpoint("parsed")
         let earlier = try earlierReading.value()
-        reportWarnings(input.warnings)
+        reportWarnings(input.warnings, job: job)
         events.stage(.reconciling(records: input.records.records.count))
         if options.strict, !input.rejections.isEmpty {
-            throw RunError.rejected(input.rejections)
+            throw RunError.rejected(input.rejections).openingFrom(job.folder)
         }
 
         let migrations = Migrator(job: job).apply(&input.records, maps: inputs.maps)
@@ -141,7 +141,9 @@ public struct Run {
             guard access(file.path, F_OK) == 0 else {
                 throw InputError(.missingFile, [.error(at: migration.location, RecordMessage.missingOpenIDMap(migration.openidMap))])
             }
-            let map = try OpenIDMapReader().read(path: file.path, displayPath: migration.openidMap)
+            let map = try Self.openingFrom(job.folder) {
+                try OpenIDMapReader().read(path: file.path, displayPath: migration.openidMap)
+            }
             return (newOpenID: map.newOpenID, erroredItems: map.erroredItems)
         }
         return JobInputs(job: job, jobFile: jobFile, files: files, mapFiles: mapFiles, maps: maps)
@@ -151,18 +153,32 @@ public struct Run {
     func readRecords(_ inputs: JobInputs, spoolFolder: String) throws -> (ReadResult, [PayloadSpool]) {
         let progress = ReadProgress()
         events.stage(.reading(files: inputs.files, progress: progress))
-        return try RecordReader(job: inputs.job, files: inputs.files).read(spoolFolder: spoolFolder, progress: progress)
+        return try Self.openingFrom(inputs.job.folder) {
+            try RecordReader(job: inputs.job, files: inputs.files).read(spoolFolder: spoolFolder, progress: progress)
+        }
     }
 
     /// Gives the input's warnings to `events`, at most 20 lines of each kind.
-    func reportWarnings(_ warnings: [WarningTally]) {
+    func reportWarnings(_ warnings: [WarningTally], job: Job) {
         let grouped = WarningTally.grouped(warnings)
         for kind in grouped.kinds {
             for warning in grouped.shown where warning.kind == kind.kind {
                 let times = warning.count == 1 ? "" : " (\(warning.count) records)"
-                events.warning(.init(.warning, at: warning.first, warning.message + times))
+                events.warning(Diagnostic(.warning, at: warning.first, warning.message + times).openingFrom(job.folder))
             }
             if kind.omittedLines > 0 { events.warning(.init(.warning, at: nil, kind.omittedText)) }
+        }
+    }
+
+    /// Runs `body`, its `InputError`s' places written as they open from the current
+    /// folder: the record files and maps are named relative to the job file's folder, as
+    /// the tables keep them, and a message names a file as an editor opens it.
+    static func openingFrom<Result>(_ folder: String, _ body: () throws -> Result) throws -> Result {
+        do {
+            return try body()
+        } catch var error as InputError {
+            error.diagnostics = error.diagnostics.map { $0.openingFrom(folder) }
+            throw error
         }
     }
 
@@ -248,6 +264,28 @@ public struct RunError: DiagnosedError {
             diagnostics.append(.error(at: nil, "and \(rejections.count - 20) more rejected records"))
         }
         return RunError(kind: .rejectedRecords, diagnostics: diagnostics)
+    }
+}
+
+extension Diagnostic {
+    /// The diagnostic with its places, relative to `folder`, written from the current folder.
+    func openingFrom(_ folder: String) -> Diagnostic {
+        var diagnostic = self
+        diagnostic.location = location.map { $0.openingFrom(folder) }
+        diagnostic.notes = notes.map { Note(location: $0.location.map { $0.openingFrom(folder) }, message: $0.message) }
+        return diagnostic
+    }
+}
+
+extension SourceLocation {
+    func openingFrom(_ folder: String) -> SourceLocation {
+        SourceLocation(file: Job.path(file, in: folder), line: line, column: column)
+    }
+}
+
+extension RunError {
+    func openingFrom(_ folder: String) -> RunError {
+        RunError(kind: kind, diagnostics: diagnostics.map { $0.openingFrom(folder) })
     }
 }
 

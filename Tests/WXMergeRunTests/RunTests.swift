@@ -100,8 +100,19 @@ private final class Heard: Sendable {
         } catch let error as RunError {
             #expect(error.kind == .rejectedRecords)
             #expect(error.diagnostics.count == 1)
-            #expect(error.diagnostics.first?.location?.file.hasPrefix("exports/") == true)
+            // Named as it opens from the current folder, as every message names a file.
+            #expect(error.diagnostics.first?.location?.file == job.folder + "/exports/mini_program.yaml")
         }
         #expect(!FileManager.default.fileExists(atPath: job.folder + "/out"))
+    }
+
+    /// A message names a record file as it opens from the current folder; the tables keep
+    /// it relative to the job file's folder.
+    @Test func messagesNameFilesFromTheCurrentFolderAndTablesFromTheJobs() throws {
+        let job = try Quickstart()
+        let heard = Heard()
+        let outcome = try Run(options: job.options, events: heard.events()).execute()
+        #expect(heard.warnings.withLock { $0.map { $0.location?.file } } == [job.folder + "/exports/mini_program.yaml"])
+        #expect(outcome.report.warnings.map(\.first) == ["exports/mini_program.yaml:13:5"])
     }
 }
