@@ -109,46 +109,53 @@ private struct Page {
         endSection()
     }
 
-    /// Apps on both axes; each cell the users present in both apps, coloured by their
-    /// share of the row app's users.
+    /// Apps on both axes, numbered: each cell the users present in both apps, coloured by
+    /// their share of the row app's users. The diagonal (an app with itself, always all of
+    /// its users) is left uncoloured, so that the overlaps stand out.
     mutating func heatmap(_ report: RunReport) {
         section("App overlap")
         let apps = report.apps
         let cell = 64
-        let left = 190
-        // Column labels are written at -40°: leave room above and right for the longest.
-        let longest = apps.map { ($0.name ?? $0.appid).count + $0.type.count + 1 }.max() ?? 0
-        let top = max(120, 24 + longest * 5)
+        let left = 200
+        let top = 28
         let size = apps.count * cell
-        line("<p class=\"note\">Users present in both apps; colour by share of the row app's users. Hover for exact figures.</p>")
-        let width = left + size + max(150, longest * 6)
+        line("<p class=\"note\">Users present in both apps, coloured by their share of the row app's users; "
+             + "the diagonal gives each app's own users. Hover for exact figures.</p>")
+        let width = left + size + 10
         line("<div class=\"chart\"><svg class=\"heatmap\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(top + size + 10)\" viewBox=\"0 0 \(width) \(top + size + 10)\" role=\"img\" aria-label=\"app overlap matrix\">")
         for (index, app) in apps.enumerated() {
             let label = escape(app.name ?? app.appid)
             let y = top + index * cell + cell / 2
-            line("<text class=\"axis\" x=\"\(left - 8)\" y=\"\(y - 2)\" text-anchor=\"end\">\(label)</text>")
+            line("<text class=\"axis\" x=\"\(left - 8)\" y=\"\(y - 2)\" text-anchor=\"end\">\(label) <tspan class=\"index\">\(index + 1)</tspan></text>")
             line("<text class=\"axis type\" x=\"\(left - 8)\" y=\"\(y + 13)\" text-anchor=\"end\">\(escape(app.type))</text>")
             let x = left + index * cell + cell / 2
-            line("<text class=\"axis\" transform=\"translate(\(x + 4),\(top - 8)) rotate(-40)\">\(label) <tspan class=\"type\">\(escape(app.type))</tspan></text>")
+            line("<text class=\"axis index\" x=\"\(x - 1)\" y=\"\(top - 10)\" text-anchor=\"middle\"><title>\(label)</title>\(index + 1)</text>")
         }
         for (row, values) in report.overlap.enumerated() {
             let rowUsers = max(values[row], 1)
+            let rowName = apps[row].name ?? apps[row].appid
             for (column, value) in values.enumerated() {
                 let share = Double(value) / Double(rowUsers)
                 let x = left + column * cell
                 let y = top + row * cell
-                let title = "\(apps[row].name ?? apps[row].appid) and \(apps[column].name ?? apps[column].appid): \(value) users"
-                    + " (\(MarkdownReport.fixed(share * 100, 1)) % of \(apps[row].name ?? apps[row].appid))"
+                let isSelf = row == column
+                let title = isSelf ? "\(rowName): \(value) users"
+                    : "\(rowName) and \(apps[column].name ?? apps[column].appid): \(value) users"
+                        + " (\(MarkdownReport.fixed(share * 100, 1)) % of \(rowName))"
+                let fill = isSelf ? "#ffffff" : colour(share)
+                let textClass = isSelf ? "count self" : "count\(share > 0.55 ? " light" : "")"
                 line("<g><title>\(escape(title))</title>"
-                     + "<rect class=\"cell\" x=\"\(x)\" y=\"\(y)\" width=\"\(cell - 2)\" height=\"\(cell - 2)\" fill=\"\(colour(share))\" />"
-                     + "<text class=\"count\(share > 0.55 ? " light" : "")\" x=\"\(x + cell / 2 - 1)\" y=\"\(y + cell / 2 + 4)\" text-anchor=\"middle\">\(value)</text></g>")
+                     + "<rect class=\"cell\(isSelf ? " self" : "")\" x=\"\(x)\" y=\"\(y)\" width=\"\(cell - 2)\" height=\"\(cell - 2)\" fill=\"\(fill)\" />"
+                     + "<text class=\"\(textClass)\" x=\"\(x + cell / 2 - 1)\" y=\"\(y + cell / 2 + 4)\" text-anchor=\"middle\">\(value)</text></g>")
             }
         }
         line("</svg></div>")
         endSection()
     }
 
-    /// Users per cluster size, on a log scale when the tail would vanish on a linear one.
+    /// Users per cluster size as bars across the card's width, both axes labelled; on a
+    /// logarithmic scale when the tail would vanish on a linear one. The numbers are
+    /// written once, on the bars.
     mutating func histogram(_ sizes: [RunReport.SizeCount]) {
         section("Cluster sizes")
         guard let most = sizes.map(\.users).max(), most > 0 else {
@@ -158,29 +165,50 @@ private struct Page {
         }
         let least = max(sizes.map(\.users).min() ?? 1, 1)
         let isLog = most / least > 50
-        let bar = 56
-        let height = 220
-        let left = 60
-        let width = left + sizes.count * bar + 10
+        let (width, height, left, top) = (800, 220, 70, 24)
+        let bar = (width - left - 10) / max(sizes.count, 1)
+        let baseline = top + height
         func scaled(_ users: Int) -> Int {
             guard users > 0 else { return 0 }
             if isLog { return max(2, Int(Double(height) * log10(Double(users) + 1) / log10(Double(most) + 1))) }
             return max(2, height * users / most)
         }
+        // Ticks: powers of ten on a log scale, else four even steps of a round number.
+        var ticks: [Int] = isLog ? [] : [0]
+        if isLog {
+            var tick = 1
+            while tick <= most { ticks.append(tick); tick *= 10 }
+        } else {
+            // The least of 1, 2, 5, 10, 20, 50, … that gives at most four steps.
+            let factors = [1, 2, 5]
+            var (step, factor, scale) = (1, 0, 1)
+            while most / step > 4 {
+                factor += 1
+                if factor == factors.count { (factor, scale) = (0, scale * 10) }
+                step = factors[factor] * scale
+            }
+            ticks += stride(from: step, through: most, by: step)
+        }
         line("<p class=\"note\">Users by number of records\(isLog ? " (logarithmic scale)" : "").</p>")
-        line("<div class=\"chart\"><svg class=\"histogram\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height + 60)\" viewBox=\"0 0 \(width) \(height + 60)\" role=\"img\" aria-label=\"cluster size histogram\">")
-        line("<line class=\"baseline\" x1=\"\(left)\" y1=\"\(height + 20)\" x2=\"\(width - 10)\" y2=\"\(height + 20)\" />")
+        line("<div class=\"chart\"><svg class=\"histogram\" xmlns=\"http://www.w3.org/2000/svg\" width=\"100%\" viewBox=\"0 0 \(width) \(baseline + 56)\" role=\"img\" aria-label=\"cluster size histogram\">")
+        for tick in ticks {
+            let y = baseline - scaled(tick)
+            line("<line class=\"grid\" x1=\"\(left)\" y1=\"\(y)\" x2=\"\(left + sizes.count * bar)\" y2=\"\(y)\" />"
+                 + "<text class=\"axis\" x=\"\(left - 8)\" y=\"\(y + 4)\" text-anchor=\"end\">\(tick)</text>")
+        }
+        line("<line class=\"baseline\" x1=\"\(left)\" y1=\"\(top - 6)\" x2=\"\(left)\" y2=\"\(baseline)\" />")
+        line("<line class=\"baseline\" x1=\"\(left)\" y1=\"\(baseline)\" x2=\"\(left + sizes.count * bar)\" y2=\"\(baseline)\" />")
         for (index, size) in sizes.enumerated() {
             let h = scaled(size.users)
-            let x = left + index * bar + 4
+            let x = left + index * bar + 6
             line("<g><title>\(size.users) users with \(size.records) records</title>"
-                 + "<rect class=\"bar\" x=\"\(x)\" y=\"\(height + 20 - h)\" width=\"\(bar - 8)\" height=\"\(h)\" />"
-                 + "<text class=\"value\" x=\"\(x + (bar - 8) / 2)\" y=\"\(height + 16 - h)\" text-anchor=\"middle\">\(size.users)</text>"
-                 + "<text class=\"axis\" x=\"\(x + (bar - 8) / 2)\" y=\"\(height + 38)\" text-anchor=\"middle\">\(size.records)</text></g>")
+                 + "<rect class=\"bar\" x=\"\(x)\" y=\"\(baseline - h)\" width=\"\(bar - 12)\" height=\"\(h)\" />"
+                 + "<text class=\"value\" x=\"\(x + (bar - 12) / 2)\" y=\"\(baseline - h - 5)\" text-anchor=\"middle\">\(size.users)</text>"
+                 + "<text class=\"axis\" x=\"\(x + (bar - 12) / 2)\" y=\"\(baseline + 18)\" text-anchor=\"middle\">\(size.records)</text></g>")
         }
-        line("<text class=\"axis\" x=\"\(left)\" y=\"\(height + 56)\">records per user</text>")
+        line("<text class=\"axis title\" x=\"\(left + sizes.count * bar / 2)\" y=\"\(baseline + 44)\" text-anchor=\"middle\">records per user</text>")
+        line("<text class=\"axis title\" transform=\"translate(16,\(top + height / 2)) rotate(-90)\" text-anchor=\"middle\">users</text>")
         line("</svg></div>")
-        table(["records per user", "users"], sizes.map { ["\($0.records)", "\($0.users)"] })
         endSection()
     }
 
@@ -274,7 +302,10 @@ private struct Page {
 
     /// A table; cells are escaped unless `raw` (then the caller built them as markup).
     mutating func table(_ header: [String], _ rows: [[String]], raw: Bool = false) {
-        line("<div class=\"table\"><table>")
+        // On a phone, a table wider than the screen scrolls; say so above it.
+        let isWide = header.count > 2
+        if isWide { line("<p class=\"scroll\">Scroll sideways for more columns →</p>") }
+        line("<div class=\"table\"><table\(isWide ? " class=\"wide\"" : "")>")
         line("<thead><tr>" + header.map { "<th>\(escape($0))</th>" }.joined() + "</tr></thead>")
         line("<tbody>")
         for row in rows {
@@ -311,12 +342,20 @@ private struct Page {
         .figure .value{display:block;font-size:30px;font-weight:600;color:#1f5fbf}\
         .figure.warn .value{color:#b5531a}.figure .label{color:#5b6b7b}\
         .check{color:#5b6b7b}\
-        .table{overflow-x:auto}table{border-collapse:collapse;width:100%;font-size:14px}\
+        .table,.chart{overflow-x:auto;background:linear-gradient(90deg,#fff 30%,#fff0) left/40px 100% no-repeat local,\
+        linear-gradient(270deg,#fff 30%,#fff0) right/40px 100% no-repeat local,\
+        radial-gradient(farthest-side at 0 50%,#0003,#0000) left/14px 100% no-repeat scroll,\
+        radial-gradient(farthest-side at 100% 50%,#0003,#0000) right/14px 100% no-repeat scroll}\
+        table{border-collapse:collapse;width:100%;font-size:14px}\
         th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #e6ebf2;vertical-align:top}\
         th{background:#f0f4f9}code{font-size:12.5px;white-space:nowrap}pre{margin:0;white-space:pre-wrap;font-size:12px}\
-        .chart{overflow-x:auto}svg text{font-size:12px;fill:#1b2733}svg .type{fill:#6b7b8b;font-size:11px}\
+        svg text{font-size:12px;fill:#1b2733}svg .type{fill:#6b7b8b;font-size:11px}\
         svg .count{font-size:13px;font-weight:600}svg .light{fill:#fff}svg .value{font-size:10.5px;fill:#3b4b5b}svg .bar{fill:#1f5fbf}svg .baseline{stroke:#9aa8b8}\
-        @media (max-width:600px){main{padding:8px}.figure .value{font-size:22px}}\
+        svg.histogram{min-width:480px}svg.histogram text{font-size:13px}svg .grid{stroke:#e6ebf2}svg .title{fill:#5b6b7b}svg .index{fill:#6b7b8b;font-weight:600}\
+        svg .self{stroke:#c9d2dd;stroke-dasharray:3 3}svg .count.self{fill:#6b7b8b;font-weight:400}\
+        .scroll{display:none;color:#5b6b7b;font-size:12px;margin:2px 0 6px}\
+        @media (max-width:600px){main{padding:8px}.figure .value{font-size:22px}.scroll{display:block}\
+        table.wide{min-width:520px}th{background:#f0f4f9cc}}\
         @media print{body{background:#fff}section,.figure{border-color:#bbb}main{max-width:none}}
         """
 }
