@@ -39,7 +39,7 @@ public struct InputFile: Sendable, Equatable {
     public func sha256() throws -> String {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw InputError(.missingFile, [.error(at: nil, RecordMessage.cannotRead(displayPath, errno))])
+            throw InputError(.missingFile, [.error(at: nil, RecordMessage.cannotRead(messagePath, errno))])
         }
         defer { close(fd) }
         var hash = ContentHash()
@@ -50,13 +50,13 @@ public struct InputFile: Sendable, Equatable {
             if count == 0 { break }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw InputError(.missingFile, [.error(at: nil, RecordMessage.cannotRead(displayPath, errno))])
+                throw InputError(.missingFile, [.error(at: nil, RecordMessage.cannotRead(messagePath, errno))])
             }
             hash.update(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
         }
         var info = stat()
         guard fstat(fd, &info) != 0 || InputFile(path: path, displayPath: displayPath, info) == self else {
-            throw InputError(.missingFile, [.error(at: nil, RecordMessage.changedWhileRead(displayPath))])
+            throw InputError(.missingFile, [.error(at: nil, RecordMessage.changedWhileRead(messagePath))])
         }
         return hash.finalize()
     }
@@ -66,7 +66,7 @@ public struct InputFile: Sendable, Equatable {
     /// the bytes that were parsed.
     public func checkUnchanged() throws {
         guard InputFile.at(path, displayPath: displayPath) == self else {
-            throw InputError(.missingFile, [.error(at: nil, RecordMessage.changedWhileRead(displayPath))])
+            throw InputError(.missingFile, [.error(at: nil, RecordMessage.changedWhileRead(messagePath))])
         }
     }
 
@@ -75,6 +75,13 @@ public struct InputFile: Sendable, Equatable {
     /// anything else that is not a regular file is an error, before anything is read.
     /// - Throws: `InputError` (missing file) naming an entry that matches no file, or a match that is
     ///   a FIFO, a device or a socket, or a symlink that leads nowhere or loops.
+    /// The path as messages write it: as it opens from the current folder.
+    var messagePath: String { Self.fromHere(path) }
+
+    static func fromHere(_ path: String) -> String {
+        path.hasPrefix("./") ? String(path.dropFirst(2)) : path
+    }
+
     public static func resolve(_ job: Job) throws -> [InputFile] {
         var seen = Set<String>()
         var files: [InputFile] = []
@@ -84,16 +91,15 @@ public struct InputFile: Sendable, Equatable {
             for path in glob(full) {
                 var info = stat()
                 guard stat(path, &info) == 0 else {
-                    let display = relative(path, to: job.folder)
                     throw InputError(.missingFile,
-                                     [.error(at: location, InputMessage.unreadableMatch(display, errno))])
+                                     [.error(at: location, InputMessage.unreadableMatch(Self.fromHere(path), errno))])
                 }
                 switch info.st_mode & S_IFMT {
                 case S_IFDIR: continue
                 case S_IFREG: matches.append((path, info))
                 default:
                     throw InputError(.missingFile,
-                                     [.error(at: location, InputMessage.notARegularFile(relative(path, to: job.folder)))])
+                                     [.error(at: location, InputMessage.notARegularFile(Self.fromHere(path)))])
                 }
             }
             guard !matches.isEmpty else {

@@ -53,6 +53,8 @@ enum EventKind: Equatable {
 final class YAMLEventReader {
     /// The path as messages show it (relative to the job folder).
     let displayPath: String
+    /// The path as messages that name the file in their text write it (from the current folder).
+    private let messagePath: String
     private let parser: UnsafeMutablePointer<yaml_parser_t>
     private let fd: Int32
     @exclusivity(unchecked)  // touched once per YAML event, by the one thread that owns the reader
@@ -125,6 +127,7 @@ final class YAMLEventReader {
     /// file).
     init(path: String, displayPath: String, progress: ReadProgress? = nil) throws {
         self.displayPath = displayPath
+        messagePath = InputFile.fromHere(path)
         self.progress = progress
         // Opened without blocking, so that a FIFO is refused rather than waited on.
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
@@ -134,7 +137,7 @@ final class YAMLEventReader {
             let code = fd < 0 ? errno : (info.st_mode & S_IFMT) == S_IFDIR ? EISDIR : EINVAL
             if fd >= 0 { close(fd) }
             throw InputError(.missingFile,
-                             [.error(at: nil, RecordMessage.cannotRead(displayPath, code))])
+                             [.error(at: nil, RecordMessage.cannotRead(messagePath, code))])
         }
         self.fd = fd
         fileSize = Int(info.st_size)
@@ -338,7 +341,7 @@ final class YAMLEventReader {
     private func failure() -> InputError {
         if readFailure != 0 {
             return InputError(.missingFile,
-                              [.error(at: nil, RecordMessage.cannotRead(displayPath, readFailure))])
+                              [.error(at: nil, RecordMessage.cannotRead(messagePath, readFailure))])
         }
         let problem = parser.pointee.problem.map { String(cString: $0) } ?? "invalid YAML"
         var location = Mark(parser.pointee.problem_mark).location(in: displayPath)
