@@ -14,14 +14,7 @@ public struct ScoreReader {
     }
 
     public func items(database path: String, truth: [String: Int32]) throws -> [PairwiseScore.Item] {
-        guard access(path, F_OK) == 0 else {
-            throw StoreError(.missing, [.error(at: nil, StoreMessage.noDatabase(path))])
-        }
-        var configuration = Configuration()
-        configuration.readonly = true
-        let queue = try DatabaseQueue(path: path, configuration: configuration)
-        defer { try? queue.close() }
-        return try queue.read { db in
+        try Self.reading(path) { db in
             var users: [String: Int32] = [:]
             var items: [PairwiseScore.Item] = []
             let rows = try Row.fetchCursor(db, sql: """
@@ -56,14 +49,7 @@ public struct ScoreReader {
 
     /// How many records each input file held, accepted or rejected, as the database says.
     public func recordsByFile(database path: String) throws -> [String: Int] {
-        guard access(path, F_OK) == 0 else {
-            throw StoreError(.missing, [.error(at: nil, StoreMessage.noDatabase(path))])
-        }
-        var configuration = Configuration()
-        configuration.readonly = true
-        let queue = try DatabaseQueue(path: path, configuration: configuration)
-        defer { try? queue.close() }
-        return try queue.read { db in
+        try Self.reading(path) { db in
             var counts: [String: Int] = [:]
             for table in ["record_rows", "rejected"] {
                 for row in try Row.fetchAll(db, sql: "SELECT file, count(*) FROM \(table) GROUP BY file") {
@@ -71,6 +57,24 @@ public struct ScoreReader {
                 }
             }
             return counts
+        }
+    }
+
+    /// Reads the database at `path`, only reading.
+    /// - Throws: `StoreError`: missing when there is none; cannot write (a file that is
+    ///   not a wxmerge database) when SQLite cannot read it as one.
+    private static func reading<Value>(_ path: String, _ body: (Database) throws -> Value) throws -> Value {
+        guard access(path, F_OK) == 0 else {
+            throw StoreError(.missing, [.error(at: nil, StoreMessage.noDatabase(path))])
+        }
+        var configuration = Configuration()
+        configuration.readonly = true
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            defer { try? queue.close() }
+            return try queue.read(body)
+        } catch is DatabaseError {
+            throw StoreMessage.failure(StoreMessage.notAWXMergeDatabase(path))
         }
     }
 }

@@ -65,6 +65,18 @@ import Testing
         #expect(try Executable.run(["score", "--truth", "truth.csv"], in: path).status == 0)
     }
 
+    /// score against a file that is not a wxmerge database says so (exit 73) and leaves it.
+    @Test func scoreRefusesAFileThatIsNotADatabase() throws {
+        let path = folder()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(try Executable.run(["generate", "--users", "20", "--out", path], in: "/").status == 0)
+        try "not a database".write(toFile: path + "/other.db", atomically: true, encoding: .utf8)
+        let refused = try Executable.run(["score", "--truth", "truth.csv", "--database", "other.db"], in: path)
+        #expect(refused.status == 73)
+        #expect(refused.stderr.contains("is not a wxmerge database"))
+        #expect(try String(contentsOfFile: path + "/other.db", encoding: .utf8) == "not a database")
+    }
+
     /// `wxmerge --help` lists the exit codes.
     @Test func helpListsTheExitCodes() throws {
         let help = try Executable.run(["--help"], in: "/").stdout
