@@ -30,7 +30,7 @@ public struct EarlierOutput: Sendable {
     ///   version this build reads. The file is only read.
     public static func read(path: String) throws -> EarlierOutput? {
         guard access(path, F_OK) == 0 else { return nil }
-        return try reading(path) { db in
+        return try readingDatabase(path) { db in
             guard try db.tableExists("runs"), try db.tableExists("user_rows") else {
                 throw StoreMessage.failure(StoreMessage.notAWXMergeDatabase(path))
             }
@@ -62,7 +62,7 @@ public struct EarlierOutput: Sendable {
         var state = EarlierState()
         state.aliases = aliases
         state.runID = runID
-        try Self.reading(path) { db in
+        try readingDatabase(path) { db in
             // Users sorted by id, with their numbers as they were stored.
             let numbered = version >= 2
             var users: [(id: UserID, created: Int64, number: Int32)] = []
@@ -114,27 +114,6 @@ public struct EarlierOutput: Sendable {
             state.holders = matcher.holders
         }
         return state
-    }
-
-    /// Runs `body` on the database at `path`, opened read-only; what fails becomes a
-    /// `StoreError` naming the file.
-    private static func reading<T>(_ path: String, _ body: (Database) throws -> T) throws -> T {
-        var configuration = Configuration()
-        configuration.readonly = true
-        let queue: DatabaseQueue
-        do {
-            queue = try DatabaseQueue(path: path, configuration: configuration)
-        } catch {
-            throw StoreMessage.failure(StoreMessage.notAWXMergeDatabase(path))
-        }
-        defer { try? queue.close() }
-        do {
-            return try queue.read(body)
-        } catch let failure as StoreError {
-            throw failure
-        } catch {
-            throw StoreMessage.failure(StoreMessage.notAWXMergeDatabase(path))
-        }
     }
 
     /// Steps through the rows of `sql`, read in place with `sqlite3_column_*`: GRDB's rows

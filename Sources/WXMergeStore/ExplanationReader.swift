@@ -1,8 +1,5 @@
 internal import GRDB
 public import WXMergeCore
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Reads what `wxmerge explain` shows from an output database.
 public struct ExplanationReader {
@@ -17,26 +14,13 @@ public struct ExplanationReader {
     /// - Throws: `StoreError`: missing when there is no database, cannot write when it is not a wxmerge
     ///   database this build reads.
     public func explain(_ key: String, database path: String) throws -> Explanation {
-        guard access(path, F_OK) == 0 else {
-            throw StoreError(.missing, [.error(at: nil, StoreMessage.noDatabase(path))])
-        }
-        var configuration = Configuration()
-        configuration.readonly = true
-        do {
-            let queue = try DatabaseQueue(path: path, configuration: configuration)
-            defer { try? queue.close() }
-            return try queue.read { db in
-                guard try db.tableExists("user_rows"),
-                      try Int.fetchOne(db, sql: "PRAGMA user_version") == Schema.version else {
-                    throw StoreMessage.failure(StoreMessage.notAWXMergeDatabase(path))
-                }
-                let users = try userIDs(for: key, db)
-                return Explanation(key: key, users: try users.map { try user($0, db) })
+        try readingDatabase(path) { db in
+            guard try db.tableExists("user_rows"),
+                  try Int.fetchOne(db, sql: "PRAGMA user_version") == Schema.version else {
+                throw StoreMessage.failure(StoreMessage.notAWXMergeDatabase(path))
             }
-        } catch let failure as StoreError {
-            throw failure
-        } catch {
-            throw StoreMessage.failure(StoreMessage.notAWXMergeDatabase(path))
+            let users = try userIDs(for: key, db)
+            return Explanation(key: key, users: try users.map { try user($0, db) })
         }
     }
 

@@ -1,8 +1,5 @@
 internal import GRDB
 public import WXMergeCore
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Reads an output database's records with their users and the keys the job's rules
 /// use, joined to a truth file (`file,index,person`, as `generate` writes), for scoring.
@@ -14,7 +11,7 @@ public struct ScoreReader {
     }
 
     public func items(database path: String, truth: [String: Int32]) throws -> [PairwiseScore.Item] {
-        try Self.reading(path) { db in
+        try readingDatabase(path) { db in
             var users: [String: Int32] = [:]
             var items: [PairwiseScore.Item] = []
             let rows = try Row.fetchCursor(db, sql: """
@@ -49,7 +46,7 @@ public struct ScoreReader {
 
     /// How many records each input file held, accepted or rejected, as the database says.
     public func recordsByFile(database path: String) throws -> [String: Int] {
-        try Self.reading(path) { db in
+        try readingDatabase(path) { db in
             var counts: [String: Int] = [:]
             for table in ["record_rows", "rejected"] {
                 for row in try Row.fetchAll(db, sql: "SELECT file, count(*) FROM \(table) GROUP BY file") {
@@ -57,24 +54,6 @@ public struct ScoreReader {
                 }
             }
             return counts
-        }
-    }
-
-    /// Reads the database at `path`, only reading.
-    /// - Throws: `StoreError`: missing when there is none; cannot write (a file that is
-    ///   not a wxmerge database) when SQLite cannot read it as one.
-    private static func reading<Value>(_ path: String, _ body: (Database) throws -> Value) throws -> Value {
-        guard access(path, F_OK) == 0 else {
-            throw StoreError(.missing, [.error(at: nil, StoreMessage.noDatabase(path))])
-        }
-        var configuration = Configuration()
-        configuration.readonly = true
-        do {
-            let queue = try DatabaseQueue(path: path, configuration: configuration)
-            defer { try? queue.close() }
-            return try queue.read(body)
-        } catch is DatabaseError {
-            throw StoreMessage.failure(StoreMessage.notAWXMergeDatabase(path))
         }
     }
 }
