@@ -17,6 +17,11 @@ let package = Package(
             pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"])]
         ),
+        .systemLibrary(
+            name: "CPostgres",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
         .target(
             name: "WXMergeCore",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
@@ -31,9 +36,13 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
+        .target(name: "WXMergePostgres", dependencies: ["CPostgres", "WXMergeCore", "WXMergeStore"]),
         .target(name: "WXMergeReport", dependencies: ["WXMergeCore"]),
         .target(name: "WXMergeSample", dependencies: ["WXMergeCore"]),
-        .target(name: "WXMergeRun", dependencies: ["WXMergeCore", "WXMergeYAML", "WXMergeStore", "WXMergeReport"]),
+        .target(
+            name: "WXMergeRun",
+            dependencies: ["WXMergeCore", "WXMergeYAML", "WXMergeStore", "WXMergePostgres", "WXMergeReport"]
+        ),
         .target(
             name: "WXMergeCLI",
             dependencies: [

@@ -7,12 +7,13 @@ import WXMergeYAML
 
 /// The exit codes, chosen here alone from what the libraries throw (the README lists
 /// them): 0 done, 1 a `--fail-on` condition held (or `explain` found no user), 65 bad
-/// data, 66 a missing input, 70 an internal error, 73 the output cannot be written, 75
+/// data, 66 a missing input, 69 an unreachable database server, 70 an internal error, 73 the output cannot be written, 75
 /// another run holds the output, 78 a bad job file.
 enum ExitStatus {
     static let conditionFound: Int32 = 1
     static let dataError: Int32 = 65
     static let missingInput: Int32 = 66
+    static let serverUnavailable: Int32 = 69
     static let internalError: Int32 = 70
     static let outputNotWritable: Int32 = 73
     static let outputBusy: Int32 = 75
@@ -26,6 +27,7 @@ enum ExitStatus {
           64  usage error
           65  bad input data (with --strict, any rejected record)
           66  missing input (or an input that changed while it was read)
+          69  the database server cannot be reached (connection, authentication, TLS)
           70  internal error
           73  the output cannot be written, or is not a wxmerge output
           75  another run is writing the same output (--wait SECONDS waits for it)
@@ -45,6 +47,7 @@ enum ExitStatus {
             case .cannotWrite: outputNotWritable
             case .busy: outputBusy
             case .missing: missingInput
+            case .unavailable: serverUnavailable
             }
         case is SpoolError: outputNotWritable
         case let error as RunError:

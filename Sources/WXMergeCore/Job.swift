@@ -124,6 +124,8 @@ public struct Job: Sendable {
     public var inputs: [(pattern: String, location: SourceLocation)]
     public var database = "merged.db"
     public var report = "report"
+    /// The PostgreSQL schema that holds the tables as views, when `database` is a URI.
+    public var schema = "wxmerge"
     public var rules = Rules()
     public var migrations: [Migration] = []
     public var survivorship = Survivorship()
@@ -135,6 +137,16 @@ public struct Job: Sendable {
         self.platforms = platforms
         self.apps = apps
         self.inputs = inputs
+    }
+
+    /// Whether `name` can be `output.schema`: lowercase letters, digits and `_`, not
+    /// starting with a digit, at most 48 characters (the run's own schemas add a suffix
+    /// within PostgreSQL's 63).
+    public static func isSchemaName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first),
+              name.utf8.count <= 48 else { return false }
+        return name.utf8.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0)
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "_") }
     }
 
     public func appIndex(of appid: String) -> Int? {

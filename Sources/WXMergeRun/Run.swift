@@ -1,5 +1,6 @@
 public import WXMergeCore
 internal import WXMergeReport
+internal import WXMergePostgres
 internal import WXMergeStore
 public import WXMergeYAML
 import Foundation
@@ -44,8 +45,12 @@ public struct Run {
         var clock = PhaseClock()
         let inputs = try readJob()
         let job = inputs.job
-        let store = SQLiteStore(job: job, databasePath: options.database ?? job.databasePath,
-                                reportPrefix: options.reportPrefix ?? job.reportPrefix)
+        let reportPrefix = options.reportPrefix ?? job.reportPrefix
+        if let address = PostgresURI(options.database ?? job.database) {
+            let store = PostgresStore(job: job, address: address, reportPrefix: reportPrefix)
+            return try perform(inputs, into: store, writes: writes, clock: &clock)
+        }
+        let store = SQLiteStore(job: job, databasePath: options.database ?? job.databasePath, reportPrefix: reportPrefix)
         return try perform(inputs, into: store, writes: writes, clock: &clock)
     }
 

@@ -26,7 +26,11 @@ import Glibc
 ///   (`.DB.rollback`) that the next run carries through if this one is killed doing it,
 ///   and the run exits 73.
 public final class OutputPublisher {
-    public let databasePath: String
+    /// The SQLite database, last of the set; nil when the tables are in a database server
+    /// and the set is the reports alone.
+    public let databasePath: String?
+    /// The file the journal and the lock go beside: the database, or the reports' prefix.
+    private let anchor: String
     /// Report files by extension (`md`, `json`, `html`).
     public let reportPaths: [String]
     private var lock: OutputLock?
@@ -37,24 +41,25 @@ public final class OutputPublisher {
     /// test wraps it to see what is flushed when).
     private let flush: (Int32) -> Int32
 
-    public init(databasePath: String, reportPrefix: String, reportExtensions: [String] = ["md", "json", "html"],
+    public init(databasePath: String?, reportPrefix: String, reportExtensions: [String] = ["md", "json", "html"],
                 flush: ((Int32) -> Int32)? = nil) {
         self.flush = flush ?? { fsync($0) }
         self.databasePath = databasePath
+        anchor = databasePath ?? reportPrefix
         reportPaths = reportExtensions.map { reportPrefix + "." + $0 }
     }
 
-    private var targets: [String] { reportPaths + [databasePath] }
+    private var targets: [String] { reportPaths + (databasePath.map { [$0] } ?? []) }
 
-    public var temporaryDatabasePath: String { temporaryPath(for: databasePath) }
+    public var temporaryDatabasePath: String { temporaryPath(for: databasePath!) }
 
     public func temporaryPath(for target: String) -> String { Self.sibling(of: target, suffix: ".tmp") }
 
     private static func backupPath(for target: String) -> String { sibling(of: target, suffix: ".prev") }
 
-    private var journalPath: String { Self.sibling(of: databasePath, suffix: ".publishing") }
+    private var journalPath: String { Self.sibling(of: anchor, suffix: ".publishing") }
 
-    private var rollbackPath: String { Self.sibling(of: databasePath, suffix: ".rollback") }
+    private var rollbackPath: String { Self.sibling(of: anchor, suffix: ".rollback") }
 
     /// `.NAME` + `suffix` in the folder of `path`.
     static func sibling(of path: String, suffix: String) -> String {
@@ -69,7 +74,7 @@ public final class OutputPublisher {
     }
 
     /// The folder the database goes in, which the lock is on.
-    public var databaseFolder: String { Self.split(databasePath).folder }
+    public var databaseFolder: String { Self.split(anchor).folder }
 
     /// Takes the output's lock, then finishes a publishing that a killed run left half
     /// done and removes every other leftover.
@@ -91,7 +96,7 @@ public final class OutputPublisher {
             unlink(temporaryPath(for: target))
             unlink(Self.backupPath(for: target))
         }
-        unlink(SQLiteWriter.partPath(for: temporaryDatabasePath))
+        if databasePath != nil { unlink(SQLiteWriter.partPath(for: temporaryDatabasePath)) }
     }
 
     /// Whether a killed run left a publishing for the next run to finish (what `check`
@@ -169,7 +174,7 @@ public final class OutputPublisher {
         if access(rollbackPath, F_OK) != 0 {
             removeLeftovers()
         } else {
-            unlink(SQLiteWriter.partPath(for: temporaryDatabasePath))
+            if databasePath != nil { unlink(SQLiteWriter.partPath(for: temporaryDatabasePath)) }
             unlink(journalPath + ".part")
         }
         for folder in createdFolders.reversed() { rmdir(folder) }

@@ -1,6 +1,6 @@
 import Dispatch
 import Synchronization
-import WXMergeCore
+package import WXMergeCore
 
 /// The records' payloads, read from the spools in the order the records are written,
 /// into a few chunks of memory, by a thread of its own, which also writes out their
@@ -16,7 +16,7 @@ import WXMergeCore
 /// read with `pread`, not through a mapping: the kernel maps 64 KB around every page
 /// fault, so a mapping read out of order would hold most of the spool in the process's
 /// memory.
-final class PayloadQueue: @unchecked Sendable {
+package final class PayloadQueue: @unchecked Sendable {
     /// Records a chunk; a multiple of the rows a batched insert runs at once, so a chunk
     /// ends where a statement does.
     static let recordsPerChunk = 4096
@@ -105,7 +105,7 @@ final class PayloadQueue: @unchecked Sendable {
     private var current = -1
 
     /// Starts reading the payloads of `records` in their order.
-    init(records: [Record], spools: [PayloadSpool]) {
+    package init(records: [Record], spools: [PayloadSpool]) {
         _ = Background { self.read(records, spools) }
     }
 
@@ -136,7 +136,7 @@ final class PayloadQueue: @unchecked Sendable {
     /// The payload of record `index`, asked for in order from 0; valid until a record
     /// of another chunk is asked for.
     /// - Throws: the `SpoolError` of a spool that could not be read.
-    func payload(_ index: Int) throws -> Fields {
+    package func payload(_ index: Int) throws -> Fields {
         let chunkIndex = index / Self.recordsPerChunk
         if chunkIndex != current {
             if current >= 0 { free[current % Self.slots].signal() }
@@ -148,16 +148,16 @@ final class PayloadQueue: @unchecked Sendable {
     }
 
     /// Lets the reading thread end early, when the writer stops before the last record.
-    func stop() {
+    package func stop() {
         stopped.store(true, ordering: .releasing)
         for semaphore in free { semaphore.signal() }
     }
 
-    struct Fields {
+    package struct Fields {
         fileprivate let chunk: Chunk
         fileprivate let record: Int
 
-        subscript(field: PayloadField) -> UnsafeBufferPointer<UInt8>? {
+        package subscript(field: PayloadField) -> UnsafeBufferPointer<UInt8>? {
             let (start, count) = chunk.fields[record * PayloadQueue.fieldCount + field.rawValue]
             return count == UInt32.max ? nil : UnsafeBufferPointer(start: chunk.bytes + Int(start), count: Int(count))
         }

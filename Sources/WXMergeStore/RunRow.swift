@@ -21,7 +21,7 @@ public struct RunRow: Sendable {
     }
 
     /// A JSON object with sorted keys, as the `inputs` and `counts` columns hold.
-    static func json<V>(_ object: [String: V], value: (V) -> String) -> String {
+    package static func json<V>(_ object: [String: V], value: (V) -> String) -> String {
         let members = object.keys.sorted().map { JSONText.quoted($0) + ":" + value(object[$0]!) }
         return "{" + members.joined(separator: ",") + "}"
     }

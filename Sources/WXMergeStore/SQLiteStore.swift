@@ -25,8 +25,8 @@ public final class SQLiteStore: OutputStore, @unchecked Sendable {
         writer = SQLiteWriter(job: job, path: publisher.temporaryDatabasePath)
     }
 
-    public var name: String { publisher.databasePath }
-    public var outputNames: [String] { [publisher.databasePath] + publisher.reportPaths }
+    public var name: String { publisher.databasePath! }
+    public var outputNames: [String] { [name] + publisher.reportPaths }
     public var workFolder: String { publisher.databaseFolder }
     public var hasUnfinishedPublishing: Bool { publisher.hasUnfinishedPublishing }
 
@@ -35,7 +35,7 @@ public final class SQLiteStore: OutputStore, @unchecked Sendable {
     }
 
     public func readEarlier() throws -> EarlierOutput? {
-        try EarlierOutput.read(path: publisher.databasePath)
+        try EarlierDatabase.read(path: name)
     }
 
     public func writeRecords(_ ordered: OrderedRecords, spools: [PayloadSpool]) throws {

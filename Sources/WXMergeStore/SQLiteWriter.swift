@@ -1,6 +1,6 @@
 internal import GRDB
 internal import GRDBSQLite
-internal import WXMergeCore
+package import WXMergeCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -68,7 +68,8 @@ final class SQLiteWriter {
             try Self.writeSuggestions(db, result, job: job)
             for earlier in decisions.earlierRuns {
                 try db.execute(sql: "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
-                               arguments: StatementArguments(earlier.values))
+                               arguments: [earlier.runID, earlier.startedAt, earlier.finishedAt, earlier.version,
+                                           earlier.configSHA256, earlier.inputs, earlier.counts])
             }
             try Schema.createIndexes(db)
             try db.commit()
@@ -319,11 +320,11 @@ final class SQLiteWriter {
 
 /// Texts that many rows repeat (appids, app types, sources, files), copied once into
 /// memory that stays put, so rows bind them without a copy.
-final class ConstantTexts {
+package final class ConstantTexts {
     private let bytes: UnsafeMutableBufferPointer<UInt8>
     private let ranges: [Range<Int>]
 
-    init(_ texts: [String]) {
+    package init(_ texts: [String]) {
         bytes = .allocate(capacity: max(1, texts.reduce(0) { $0 + $1.utf8.count }))
         var ranges: [Range<Int>] = []
         var end = 0
@@ -339,7 +340,7 @@ final class ConstantTexts {
         bytes.deallocate()
     }
 
-    subscript(index: Int) -> UnsafeBufferPointer<UInt8> {
+    package subscript(index: Int) -> UnsafeBufferPointer<UInt8> {
         UnsafeBufferPointer(rebasing: bytes[ranges[index]])
     }
 }
@@ -350,11 +351,11 @@ final class ConstantTexts {
 /// core, the texts are bound where they lie.
 public struct LinkTexts: Sendable {
     /// Link after link: its user id (`UserID.textLength` bytes), then its key.
-    let bytes: [UInt8]
+    package let bytes: [UInt8]
     /// Where each link's texts end in `bytes`.
-    let ends: [Int]
+    package let ends: [Int]
 
-    init(_ result: Reconciliation, job: Job) {
+    package init(_ result: Reconciliation, job: Job) {
         let appids = ConstantTexts(job.apps.map(\.appid))
         let platforms = ConstantTexts(job.platforms.map(\.id))
         let sources = ConstantTexts(result.sources)

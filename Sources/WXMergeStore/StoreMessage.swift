@@ -10,7 +10,7 @@ public enum StoreMessage {
     }
     static func cannotWrite(_ path: String, _ reason: String) -> String { "cannot write '\(path)': \(reason)" }
 
-    static func failure(_ message: String) -> StoreError {
+    package static func failure(_ message: String) -> StoreError {
         StoreError(.cannotWrite, [.error(at: nil, message)])
     }
 }
@@ -26,6 +26,8 @@ public struct StoreError: DiagnosedError {
         case busy
         /// There is no output to read.
         case missing
+        /// The database server cannot be reached: refused, authentication, TLS.
+        case unavailable
     }
 
     public var kind: Kind

@@ -166,9 +166,16 @@ private struct Validator {
         if entries["inputs"] == nil { error(root.mark, JobMessage.missingKey("inputs", in: nil)) }
 
         var job = Job(path: path, folder: folder, platforms: platforms, apps: apps, inputs: inputs)
-        if let output = entries["output"], let fields = self.entries(output, allowed: ["database", "report"], context: "output") {
-            if let (text, _) = scalar(fields["database"], key: "database") { job.database = text }
+        if let output = entries["output"], let fields = self.entries(output, allowed: ["database", "report", "schema"], context: "output") {
+            if let (text, mark) = scalar(fields["database"], key: "database") {
+                job.database = text
+                // Job files get committed: a password comes from the environment or ~/.pgpass.
+                if PostgresURI(text)?.hasPassword == true { error(mark, JobMessage.passwordInJobFile) }
+            }
             if let (text, _) = scalar(fields["report"], key: "report") { job.report = text }
+            if let (text, mark) = scalar(fields["schema"], key: "schema") {
+                if Job.isSchemaName(text) { job.schema = text } else { error(mark, JobMessage.badSchemaName(text)) }
+            }
         }
         if let rules = entries["rules"] {
             readRules(rules, into: &job)

@@ -60,6 +60,13 @@ public enum JobMessage {
         "unknown survivorship field '\(field)'; expected nickname, avatar_url, phone or email"
     }
     public static func cannotRead(_ path: String, _ reason: String) -> String { "cannot read job file '\(path)': \(reason)" }
+    static let passwordInJobFile = """
+        a password in 'database' is refused: job files get committed; give it in PGPASSWORD, ~/.pgpass or a service file \
+        (or with --output)
+        """
+    static func badSchemaName(_ name: String) -> String {
+        "invalid schema '\(name)'; expected lowercase letters, digits and '_', not starting with a digit, at most 48 characters"
+    }
 }
 
 enum AppTypeList {

@@ -191,12 +191,12 @@ private final class Written {
 
     /// Writes a whole new set's temporary files: the database and reports saying `text`.
     private static func writeSet(_ publisher: OutputPublisher, _ text: String) throws {
-        try publisher.writeTemporary(text, for: publisher.databasePath)
+        try publisher.writeTemporary(text, for: publisher.databasePath!)
         for report in publisher.reportPaths { try publisher.writeTemporary(text, for: report) }
     }
 
     private static func contents(_ publisher: OutputPublisher) -> [String?] {
-        ([publisher.databasePath] + publisher.reportPaths).map { try? String(contentsOfFile: $0, encoding: .utf8) }
+        ([publisher.databasePath!] + publisher.reportPaths).map { try? String(contentsOfFile: $0, encoding: .utf8) }
     }
 
     private static func leftovers(_ folder: String) throws -> [String] {
@@ -207,16 +207,16 @@ private final class Written {
         let written = try Written()
         let publisher = Self.publisher(in: written.folder)
         try publisher.begin()
-        try "old".write(toFile: publisher.databasePath, atomically: true, encoding: .utf8)
+        try "old".write(toFile: publisher.databasePath!, atomically: true, encoding: .utf8)
         try written.write(to: publisher.temporaryDatabasePath)
         try publisher.writeTemporary("# report\n", for: publisher.reportPaths[0])
         try publisher.writeTemporary("{}\n", for: publisher.reportPaths[1])
         try publisher.writeTemporary("<html></html>\n", for: publisher.reportPaths[2])
-        #expect(try String(contentsOfFile: publisher.databasePath, encoding: .utf8) == "old")
+        #expect(try String(contentsOfFile: publisher.databasePath!, encoding: .utf8) == "old")
         #expect(!FileManager.default.fileExists(atPath: publisher.reportPaths[0]))
         try publisher.publish()
         #expect(try String(contentsOfFile: publisher.reportPaths[0], encoding: .utf8) == "# report\n")
-        let queue = try DatabaseQueue(path: publisher.databasePath)
+        let queue = try DatabaseQueue(path: publisher.databasePath!)
         #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM records") } == 3)
         #expect(try Self.leftovers(written.folder + "/out").isEmpty)
     }
@@ -227,7 +227,7 @@ private final class Written {
         try publisher.begin()
         try Self.writeSet(publisher, "new")
         try publisher.publish()
-        for path in [publisher.databasePath] + publisher.reportPaths {
+        for path in [publisher.databasePath!] + publisher.reportPaths {
             let attributes = try FileManager.default.attributesOfItem(atPath: path)
             #expect((attributes[.posixPermissions] as? Int) == 0o600, "\(path)")
         }
@@ -268,7 +268,7 @@ private final class Written {
         try publisher.begin()
         try Self.writeSet(publisher, "earlier")
         try publisher.publish()
-        let targets = publisher.reportPaths + [publisher.databasePath]
+        let targets = publisher.reportPaths + [publisher.databasePath!]
         try FileManager.default.removeItem(atPath: targets[failing])
         try FileManager.default.createDirectory(atPath: targets[failing] + "/in-the-way", withIntermediateDirectories: true)
         let earlier = Self.contents(publisher)
@@ -336,7 +336,7 @@ private final class Written {
         var flushedBeforeRenames: [String] = []
         try publisher.publish(pausingAt: { if $0 == "journal-written" { flushedBeforeRenames = flushed.paths } })
         let folder = URL(fileURLWithPath: written.folder + "/out").resolvingSymlinksInPath().path
-        let temporaries = ([publisher.databasePath] + publisher.reportPaths).map {
+        let temporaries = ([publisher.databasePath!] + publisher.reportPaths).map {
             folder + "/" + URL(fileURLWithPath: publisher.temporaryPath(for: $0)).lastPathComponent
         }
         for temporary in temporaries { #expect(flushedBeforeRenames.contains(temporary), "\(temporary)") }
@@ -372,7 +372,7 @@ private final class Written {
                                        (2, 'u_aaaaaaaaaaaaaaaaaaaaaaaa', 'wx0000000000000002', 'oLi');
             PRAGMA user_version = 1;
             """)
-        let earlier = try #require(try EarlierOutput.read(path: path))
+        let earlier = try #require(try EarlierDatabase.read(path: path))
         #expect(earlier.runID == 2)
         let state = try earlier.state(for: written.result.linked.ordered, job: written.job)
         #expect(state.users.map(\.text) == ["u_aaaaaaaaaaaaaaaaaaaaaaaa", "u_bbbbbbbbbbbbbbbbbbbbbbbb"])
@@ -392,7 +392,7 @@ private final class Written {
             INSERT INTO user_aliases VALUES ('u_cccccccccccccccccccccccc', 'u_aaaaaaaaaaaaaaaaaaaaaaaa', 2);
             PRAGMA user_version = 2;
             """)
-        let earlier = try #require(try EarlierOutput.read(path: path))
+        let earlier = try #require(try EarlierDatabase.read(path: path))
         #expect(earlier.runID == 3)
         #expect(earlier.aliases.map(\.old.text) == ["u_cccccccccccccccccccccccc"])
         let state = try earlier.state(for: written.result.linked.ordered, job: written.job)
@@ -479,7 +479,7 @@ private final class Written {
         let path = written.folder + "/merged.db"
         try "not a database".write(toFile: path, atomically: true, encoding: .utf8)
         var kind: StoreError.Kind?
-        do { _ = try EarlierOutput.read(path: path) } catch let failure as StoreError { kind = failure.kind }
+        do { _ = try EarlierDatabase.read(path: path) } catch let failure as StoreError { kind = failure.kind }
         #expect(kind == .cannotWrite)
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "not a database")
     }
