@@ -11,8 +11,11 @@ struct ExplainCommand: ParsableCommand {
         abstract: "Show a user: its fields and where they came from, its records, the links that joined them."
     )
 
-    @Option(name: .customLong("database"), help: ArgumentHelp("The output database (default: the one of ./wxmerge.yaml).", valueName: "DB"))
+    @Option(name: .customLong("database"), help: ArgumentHelp("The output: a database file or a postgresql:// URI (default: the one of ./wxmerge.yaml).", valueName: "DB"))
     var database: String?
+
+    @Option(help: ArgumentHelp("The PostgreSQL schema that holds the output.", valueName: "NAME"))
+    var schema = "wxmerge"
 
     @Flag(help: "Print JSON instead of text.")
     var json = false
@@ -26,7 +29,8 @@ struct ExplainCommand: ParsableCommand {
     func run() throws {
         try ExitStatus.reporting {
             let path = try database ?? Self.databaseOfTheJobHere()
-            let explanation = try ExplanationReader(privacy: Privacy(showsValues: showValues)).explain(key, database: path)
+            let reader = ExplanationReader(privacy: Privacy(showsValues: showValues))
+            let explanation = try readingOutput(path, schema: schema) { try reader.explain(key, in: $0) }
             guard !explanation.users.isEmpty else {
                 Console.error(.error(at: nil, CLIMessage.notFound(key, path)))
                 throw ExitCode(ExitStatus.conditionFound)

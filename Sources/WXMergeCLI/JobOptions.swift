@@ -13,7 +13,8 @@ struct JobOptions: ParsableArguments {
     @Argument(help: "The job file.")
     var job = JobOptions.defaultJob
 
-    @Option(name: .customLong("output"), help: ArgumentHelp("The output database, instead of the job file's (relative to the current folder).", valueName: "DB"))
+    @Option(name: [.customLong("output"), .customLong("database")],
+            help: ArgumentHelp("The output: a database file (relative to the current folder) or a postgresql:// URI, instead of the job file's.", valueName: "DB"))
     var database: String?
 
     @Option(name: .customLong("report"), help: ArgumentHelp("The report path without extension, instead of the job file's.", valueName: "PREFIX"))

@@ -25,6 +25,7 @@ public enum CommandLineTool {
         } catch {
             exit(usage(error))
         }
+        hidePasswords()
         do {
             try command.run()
         } catch let error as ExitCode {
@@ -37,6 +38,16 @@ public enum CommandLineTool {
             exit(ExitStatus.internalError)
         }
         exit(0)
+    }
+
+    /// Overwrites the passwords of PostgreSQL URIs in the process's own arguments, which
+    /// `ps` and /proc/PID/cmdline show, once the options are parsed (from a copy).
+    private static func hidePasswords() {
+        for index in 1..<Int(CommandLine.argc) {
+            guard let argument = CommandLine.unsafeArgv[index],
+                  let uri = PostgresURI(String(cString: argument)), uri.hasPassword else { continue }
+            for (offset, byte) in uri.maskedBytes.enumerated() { argument[offset] = CChar(bitPattern: byte) }
+        }
     }
 
     /// Prints a usage error (or help, or the version) as the other errors are printed,

@@ -43,6 +43,24 @@ public struct PostgresURI: Sendable, Equatable {
         return parts.password != nil || parts.query.contains(where: Self.isPassword)
     }
 
+    /// The URI's bytes with each byte of its passwords replaced by `x`: as long as the
+    /// text, to overwrite it where it cannot be shortened (the process's arguments).
+    public var maskedBytes: [UInt8] {
+        let parts = parts
+        var bytes = Array(text.utf8)
+        var ranges: [Range<String.Index>] = []
+        if let password = parts.password { ranges.append(password.startIndex..<password.endIndex) }
+        for parameter in parts.query where Self.isPassword(parameter) {
+            ranges.append(text.index(parameter.startIndex, offsetBy: "password=".count)..<parameter.endIndex)
+        }
+        for range in ranges {
+            let start = text.utf8.distance(from: text.startIndex, to: range.lowerBound)
+            let end = text.utf8.distance(from: text.startIndex, to: range.upperBound)
+            for offset in start..<end { bytes[offset] = UInt8(ascii: "x") }
+        }
+        return bytes
+    }
+
     /// The URI without its password.
     public var displayName: String {
         let parts = parts

@@ -170,6 +170,8 @@ struct PostgresRows {
     /// Column names, in order.
     let columns: [String]
     let rows: [[String?]]
+    /// Column types, by OID (`pg_type`).
+    let types: [UInt32]
 
     @discardableResult
     init(checking result: OpaquePointer?, connection: PostgresConnection,
@@ -182,6 +184,7 @@ struct PostgresRows {
         }
         let (rowCount, columnCount) = status == PGRES_TUPLES_OK ? (PQntuples(result), PQnfields(result)) : (0, 0)
         columns = (0..<columnCount).map { String(cString: PQfname(result, $0)) }
+        types = (0..<columnCount).map { PQftype(result, $0) }
         rows = (0..<rowCount).map { row in
             (0..<columnCount).map { column in
                 PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column))

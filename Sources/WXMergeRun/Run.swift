@@ -296,7 +296,7 @@ extension RunError {
 
 extension Job {
     /// The output database, as the job file names it (relative to the job file's folder).
-    public var databasePath: String { Self.path(database, in: folder) }
+    public var databasePath: String { PostgresURI(database) == nil ? Self.path(database, in: folder) : database }
     /// The reports' path without extension, as the job file names it.
     public var reportPrefix: String { Self.path(report, in: folder) }
 

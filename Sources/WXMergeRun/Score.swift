@@ -23,8 +23,10 @@ public struct Score {
         let path = database ?? job.databasePath
         let truth = try TruthFileReader().read(path: truthPath)
         let reader = ScoreReader(rules: job.rules)
-        try check(truth, against: try reader.recordsByFile(database: path), database: path)
-        return PairwiseScore(try reader.items(database: path, truth: truth))
+        return try readingOutput(path, schema: job.schema) { output in
+            try check(truth, against: try reader.recordsByFile(in: output), database: PostgresURI(path)?.displayName ?? path)
+            return PairwiseScore(try reader.items(in: output, truth: truth))
+        }
     }
 
     /// Refuses a truth file of another job: a truth file whose files or counts differ
