@@ -6,8 +6,8 @@ import Glibc
 
 /// Runs `body` on the wxmerge database at `path`, opened read-only (nightly runs,
 /// `explain` and `score` read outputs this way).
-/// - Throws: `StoreError`: missing when there is no file at `path`; what `body` throws
-///   as a `StoreError`; any other failure as "not a wxmerge database", naming the file.
+/// - Throws: `StoreError`: missing when there is no file at `path`; a diagnosed error
+///   `body` throws, as it is; any other failure as "not a wxmerge database", naming the file.
 ///   The file is only read.
 func readingDatabase<T>(_ path: String, _ body: (Database) throws -> T) throws -> T {
     guard access(path, F_OK) == 0 else {
@@ -24,7 +24,7 @@ func readingDatabase<T>(_ path: String, _ body: (Database) throws -> T) throws -
     defer { try? queue.close() }
     do {
         return try queue.read(body)
-    } catch let failure as StoreError {
+    } catch let failure as any DiagnosedError {
         throw failure
     } catch {
         throw StoreMessage.failure(StoreMessage.notAWXMergeDatabase(path))
