@@ -18,8 +18,8 @@ public import WXMergeCore
 /// once `writeUsers` has returned: it removes everything of this run's and leaves the
 /// earlier output as it was. A store throws `StoreError`.
 ///
-/// The SQLite file is the one store today (`SQLiteStore`). Another (a database server)
-/// implements these steps with its own loading, and needs no change to the engine.
+/// Two stores implement it: the SQLite file (`SQLiteStore`) and a PostgreSQL schema
+/// (`PostgresStore`, in WXMergePostgres), each with its own loading; the engine is the same.
 public protocol OutputStore: AnyObject, Sendable {
     /// What the store does with the decisions on the thread that made them, so the
     /// writing thread need not (`SQLiteStore` lays out the links' texts).
