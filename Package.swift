@@ -37,6 +37,7 @@ let package = Package(
             ]
         ),
         .target(name: "WXMergePostgres", dependencies: ["CPostgres", "WXMergeCore", "WXMergeStore"]),
+        .target(name: "WXMergeExport", dependencies: ["WXMergeCore", "WXMergeStore"]),
         .target(name: "WXMergeReport", dependencies: ["WXMergeCore"]),
         .target(name: "WXMergeSample", dependencies: ["WXMergeCore"]),
         .target(
@@ -46,7 +47,7 @@ let package = Package(
         .target(
             name: "WXMergeCLI",
             dependencies: [
-                "WXMergeCore", "WXMergeYAML", "WXMergeStore", "WXMergeReport", "WXMergeSample", "WXMergeRun",
+                "WXMergeCore", "WXMergeYAML", "WXMergeStore", "WXMergeReport", "WXMergeSample", "WXMergeRun", "WXMergeExport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -77,7 +77,7 @@ struct WXMerge: ParsableCommand {
         abstract: "Merge the user tables of a company's WeChat apps into one account system.",
         discussion: ExitStatus.help,
         version: wxmergeVersion,
-        subcommands: [RunCommand.self, CheckCommand.self, ExplainCommand.self, GenerateCommand.self, ScoreCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, ExplainCommand.self, ExportCommand.self, GenerateCommand.self, ScoreCommand.self]
     )
 }
 

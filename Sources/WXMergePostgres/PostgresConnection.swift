@@ -66,6 +66,29 @@ final class PostgresConnection {
         return try PostgresRows(checking: result, connection: self)
     }
 
+    /// Runs `sql` with `arguments` bound as text and calls `body` with each row as it
+    /// arrives (libpq's single-row mode), so that memory does not grow with the rows.
+    /// - Throws: `StoreError` with the server's message; what `body` throws.
+    func stream(_ sql: String, _ arguments: [String], _ body: (PostgresRows) throws -> Void) throws {
+        let sent = withOptionalCStrings(arguments) { values in
+            PQsendQueryParams(connection, sql, Int32(arguments.count), nil, values, nil, nil, 0)
+        }
+        guard sent == 1 else { throw failure() }
+        PQsetSingleRowMode(connection)
+        var failed: (any Error)?
+        while let result = PQgetResult(connection) {
+            defer { PQclear(result) }
+            guard failed == nil else { continue }  // read to the end: the connection is used again
+            let status = PQresultStatus(result)
+            if status == PGRES_SINGLE_TUPLE {
+                do { try body(try PostgresRows(checking: result, connection: self, expecting: PGRES_SINGLE_TUPLE, owned: false)) } catch { failed = error }
+            } else if status != PGRES_TUPLES_OK {
+                failed = failure(result)
+            }
+        }
+        if let failed { throw failed }
+    }
+
     /// Runs `COPY … FROM STDIN (FORMAT binary)` and streams in the rows `body` writes.
     /// - Throws: `StoreError` (cannot write) with the server's message; what `body` throws.
     func copy(_ sql: String, _ body: (inout CopyRows) throws -> Void) throws {
@@ -173,16 +196,18 @@ struct PostgresRows {
     /// Column types, by OID (`pg_type`).
     let types: [UInt32]
 
+    /// - Parameter owned: whether the rows clear `result` (else the caller does).
     @discardableResult
     init(checking result: OpaquePointer?, connection: PostgresConnection,
-         expecting expected: ExecStatusType? = nil) throws {
+         expecting expected: ExecStatusType? = nil, owned: Bool = true) throws {
         guard let result else { throw connection.failure() }
-        defer { PQclear(result) }
+        defer { if owned { PQclear(result) } }
         let status = PQresultStatus(result)
         guard status == expected || (expected == nil && [PGRES_COMMAND_OK, PGRES_TUPLES_OK].contains(status)) else {
             throw connection.failure(result)
         }
-        let (rowCount, columnCount) = status == PGRES_TUPLES_OK ? (PQntuples(result), PQnfields(result)) : (0, 0)
+        let hasRows = status == PGRES_TUPLES_OK || status == PGRES_SINGLE_TUPLE
+        let (rowCount, columnCount) = hasRows ? (PQntuples(result), PQnfields(result)) : (0, 0)
         columns = (0..<columnCount).map { String(cString: PQfname(result, $0)) }
         types = (0..<columnCount).map { PQftype(result, $0) }
         rows = (0..<rowCount).map { row in

@@ -15,17 +15,21 @@ struct PostgresQueries: OutputQueries {
     private static let timestamptz: UInt32 = 1184
 
     func forEachRow(_ sql: String, _ arguments: [String], _ body: (TextRow) throws -> Void) throws {
-        let result = try connection.execute(sql, arguments)
-        for row in result.rows {
-            try body(TextRow(names: result.columns, values: zip(row, result.types).map { value, type in
-                guard let value else { return nil }
-                switch type {
-                case Self.boolean: return value == "t" ? "1" : "0"
-                // `YYYY-MM-DD HH:MM:SS+00` (the session is in UTC) as wxmerge writes times.
-                case Self.timestamptz: return value.replacingOccurrences(of: " ", with: "T").replacingOccurrences(of: "+00", with: "Z")
-                default: return value
-                }
-            }))
+        try connection.stream(sql, arguments) { result in
+            for row in result.rows {
+                try body(TextRow(names: result.columns, values: zip(row, result.types).map(Self.sqliteText)))
+            }
+        }
+    }
+
+    /// A value as SQLite gives it.
+    private static func sqliteText(_ value: String?, type: UInt32) -> String? {
+        guard let value else { return nil }
+        switch type {
+        case boolean: return value == "t" ? "1" : "0"
+        // `YYYY-MM-DD HH:MM:SS+00` (the session is in UTC) as wxmerge writes times.
+        case timestamptz: return value.replacingOccurrences(of: " ", with: "T").replacingOccurrences(of: "+00", with: "Z")
+        default: return value
         }
     }
 }
