@@ -41,30 +41,35 @@ public struct ExportedUser: Sendable, Equatable {
     package static func forEach(in output: any OutputQueries, _ body: (ExportedUser) throws -> Void) throws {
         var current: ExportedUser?
         // The stores share these tables (docs/reference.md, "Tables and views"): one row
-        // per record, its user's profile joined by the surviving records' ids, in user
-        // number order (the index on record_users(user_number) gives it, records in order
-        // within each user).
+        // per record, in user number order (the index on record_users(user_number) gives
+        // it, records in order within each user). A user's surviving fields come from
+        // records of its own, so each is taken from its record's row as it passes,
+        // without a lookup.
         try output.forEachRow("""
-            SELECT u.user_id, n.nickname, a.avatar_url, p.phone, p.phone_verified, e.email, u.created_at, u.updated_at,
+            SELECT u.user_id, u.created_at, u.updated_at,
+                   CASE WHEN r.record_id = u.nickname_record THEN r.nickname END,
+                   CASE WHEN r.record_id = u.avatar_url_record THEN r.avatar_url END,
+                   CASE WHEN r.record_id = u.phone_record THEN r.phone END,
+                   CASE WHEN r.record_id = u.phone_record THEN r.phone_verified END,
+                   CASE WHEN r.record_id = u.email_record THEN r.email END,
                    r.appid, r.app_type, r.platform, r.openid, r.unionid
             FROM user_rows u
             JOIN record_users ru ON ru.user_number = u.user_number
             JOIN record_rows r ON r.record_id = ru.record_id
-            LEFT JOIN record_rows n ON n.record_id = u.nickname_record
-            LEFT JOIN record_rows a ON a.record_id = u.avatar_url_record
-            LEFT JOIN record_rows p ON p.record_id = u.phone_record
-            LEFT JOIN record_rows e ON e.record_id = u.email_record
             ORDER BY u.user_number, r.record_id
             """, []) { row in
             guard let id = row[0], let appid = row[8], let appType = row[9], let openid = row[11] else { return }
-            let identity = Identity(appid: appid, appType: appType, platform: row[10], openid: openid, unionid: row[12])
-            if current?.id == id {
-                current!.identities.append(identity)
-                return
+            if current?.id != id {
+                if let current { try body(current) }
+                current = ExportedUser(id: id, nickname: nil, avatarURL: nil, phone: nil, phoneVerified: false, email: nil,
+                                       createdAt: row[1], updatedAt: row[2], identities: [])
             }
-            if let current { try body(current) }
-            current = ExportedUser(id: id, nickname: row[1], avatarURL: row[2], phone: row[3], phoneVerified: row[4] == "1",
-                                   email: row[5], createdAt: row[6], updatedAt: row[7], identities: [identity])
+            if let nickname = row[3] { current!.nickname = nickname }
+            if let avatarURL = row[4] { current!.avatarURL = avatarURL }
+            if let phone = row[5] { current!.phone = phone }
+            if let verified = row[6] { current!.phoneVerified = verified == "1" }
+            if let email = row[7] { current!.email = email }
+            current!.identities.append(Identity(appid: appid, appType: appType, platform: row[10], openid: openid, unionid: row[12]))
         }
         if let current { try body(current) }
     }

@@ -72,7 +72,7 @@ package struct Exporter {
                 summary.uncoveredCount += 1
                 if summary.uncovered.count < ExportSummary.shownUncovered { summary.uncovered.append(user.id) }
             }
-            try sink.write(format.text(user, identity: options.identity(of: user), options: options))
+            try sink.append { format.append(user, identity: options.identity(of: user), options: options, to: &$0) }
         }
         try sink.write(format.footer())
         try sink.finish()
@@ -120,7 +120,12 @@ public final class ExportSink {
     }
 
     func write(_ text: String) throws {
-        buffer.append(contentsOf: text.utf8)
+        try append { $0.append(contentsOf: text.utf8) }
+    }
+
+    /// Lets `body` append to the buffer, which is written out once it holds 1 MB.
+    func append(_ body: (inout [UInt8]) -> Void) throws {
+        body(&buffer)
         if buffer.count >= 1 << 20 { try flush() }
     }
 

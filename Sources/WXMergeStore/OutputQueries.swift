@@ -1,4 +1,5 @@
 internal import GRDB
+internal import GRDBSQLite
 public import WXMergeCore
 
 /// An output's tables as `explain` and `score` read them, whatever holds them: the SQLite
@@ -41,20 +42,24 @@ struct SQLiteQueries: OutputQueries {
     let db: Database
     var writtenOrder: String { "rowid" }
 
+    /// Steps through the rows with `sqlite3_*` itself: GRDB's rows would make a
+    /// `DatabaseValue` of each column, and an export reads millions.
     func forEachRow(_ sql: String, _ arguments: [String], _ body: (TextRow) throws -> Void) throws {
-        let rows = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(arguments))
-        var names: [String]?
-        while let row = try rows.next() {
-            names = names ?? Array(row.columnNames)
-            try body(TextRow(names: names!, values: row.databaseValues.map { value in
-                switch value.storage {
-                case .null: nil
-                case .int64(let number): String(number)
-                case .double(let number): String(number)
-                case .string(let text): text
-                case .blob(let data): String(decoding: data, as: UTF8.self)
-                }
-            }))
+        let statement = try db.makeStatement(sql: sql)
+        try statement.setArguments(StatementArguments(arguments))
+        let raw = statement.sqliteStatement
+        defer { sqlite3_reset(raw) }
+        let names = statement.columnNames
+        let count = sqlite3_column_count(raw)
+        while true {
+            let code = sqlite3_step(raw)
+            if code == SQLITE_DONE { return }
+            guard code == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
+            let values = (0..<count).map { column -> String? in
+                guard sqlite3_column_type(raw, column) != SQLITE_NULL, let text = sqlite3_column_text(raw, column) else { return nil }
+                return String(decoding: UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(raw, column))), as: UTF8.self)
+            }
+            try body(TextRow(names: names, values: values))
         }
     }
 }
