@@ -104,11 +104,7 @@ public final class PostgresStore: OutputStore, @unchecked Sendable {
     public func writeRecords(_ ordered: OrderedRecords, spools: [PayloadSpool]) throws {
         let connection = try open()
         let job = self.job
-        let appids = ConstantTexts(job.apps.map(\.appid))
-        let types = ConstantTexts(job.apps.map(\.type.rawValue))
-        let platforms = ConstantTexts(job.platforms.map(\.id))
-        let sources = ConstantTexts(ordered.sources)
-        let files = ConstantTexts(ordered.files)
+        let texts = RecordTexts(job: job, ordered: ordered)
         let payloads = PayloadQueue(records: ordered.records, spools: spools)
         defer { payloads.stop() }
         try connection.copy("COPY \(run).record_rows FROM STDIN (FORMAT binary)") { rows in
@@ -117,12 +113,12 @@ public final class PostgresStore: OutputStore, @unchecked Sendable {
                     let payload = try payloads.payload(index)
                     rows.row(21)
                     rows.bigint(Int64(index) + 1)
-                    rows.text(appids[Int(record.app)])
-                    rows.text(types[Int(record.app)])
-                    rows.text(record.platform >= 0 ? platforms[Int(record.platform)] : nil)
+                    rows.text(texts.appids[Int(record.app)])
+                    rows.text(texts.types[Int(record.app)])
+                    rows.text(record.platform >= 0 ? texts.platforms[Int(record.platform)] : nil)
                     rows.text(arena, record.openid)
                     rows.text(arena, record.unionid)
-                    rows.text(sources[Int(record.source)])
+                    rows.text(texts.sources[Int(record.source)])
                     rows.text(arena, record.legacyID)
                     rows.text(payload[.nickname])
                     rows.text(payload[.avatarURL])
@@ -132,9 +128,9 @@ public final class PostgresStore: OutputStore, @unchecked Sendable {
                     rows.time(record.createdAt)
                     rows.time(record.updatedAt)
                     rows.json(payload[.attributes])
-                    rows.text(files[Int(record.file)])
+                    rows.text(texts.files[Int(record.file)])
                     rows.bigint(Int64(record.line))
-                    rows.text(record.originalApp >= 0 ? appids[Int(record.originalApp)] : nil)
+                    rows.text(record.originalApp >= 0 ? texts.appids[Int(record.originalApp)] : nil)
                     rows.text(arena, record.originalOpenID)
                     rows.bigint(Int64(record.ordinal))
                 }

@@ -176,11 +176,7 @@ final class SQLiteWriter {
     private static func writeRecords(_ db: Database, _ result: OrderedRecords, job: Job,
                                      spools: [PayloadSpool]) throws {
         let insert = try BatchedInsert(db, table: "record_rows", columns: 21, rows: result.records.count)
-        let appids = ConstantTexts(job.apps.map(\.appid))
-        let types = ConstantTexts(job.apps.map(\.type.rawValue))
-        let platforms = ConstantTexts(job.platforms.map(\.id))
-        let sources = ConstantTexts(result.sources)
-        let files = ConstantTexts(result.files)
+        let texts = RecordTexts(job: job, ordered: result)
         let payloads = PayloadQueue(records: result.records, spools: spools)
         defer { payloads.stop() }
         try result.arena.withUnsafeBufferPointer { arena in
@@ -190,12 +186,12 @@ final class SQLiteWriter {
                 // NULL: SQLite numbers the rows 1, 2, … as they come, which is index + 1,
                 // without first looking each id up (checked after the last row).
                 row.int(1, nil)
-                row.text(2, appids[Int(record.app)])
-                row.text(3, types[Int(record.app)])
-                row.text(4, record.platform >= 0 ? platforms[Int(record.platform)] : nil)
+                row.text(2, texts.appids[Int(record.app)])
+                row.text(3, texts.types[Int(record.app)])
+                row.text(4, record.platform >= 0 ? texts.platforms[Int(record.platform)] : nil)
                 row.text(5, arena, record.openid)
                 row.text(6, arena, record.unionid)
-                row.text(7, sources[Int(record.source)])
+                row.text(7, texts.sources[Int(record.source)])
                 row.text(8, arena, record.legacyID)
                 row.text(9, payload[.nickname])
                 row.text(10, payload[.avatarURL])
@@ -205,9 +201,9 @@ final class SQLiteWriter {
                 row.text(14, payload.createdAt)
                 row.text(15, payload.updatedAt)
                 row.text(16, payload[.attributes])
-                row.text(17, files[Int(record.file)])
+                row.text(17, texts.files[Int(record.file)])
                 row.int(18, Int64(record.line))
-                row.text(19, record.originalApp >= 0 ? appids[Int(record.originalApp)] : nil)
+                row.text(19, record.originalApp >= 0 ? texts.appids[Int(record.originalApp)] : nil)
                 row.text(20, arena, record.originalOpenID)
                 row.int(21, Int64(record.ordinal))
                 try insert.rowDone(index)
@@ -315,6 +311,24 @@ final class SQLiteWriter {
                 rejection.reason, rejection.raw,
             ])
         }
+    }
+}
+
+/// The texts the records' rows repeat, by the records' indexes into them: appids and app
+/// types (by app), platforms, sources and files.
+package struct RecordTexts {
+    package let appids: ConstantTexts
+    package let types: ConstantTexts
+    package let platforms: ConstantTexts
+    package let sources: ConstantTexts
+    package let files: ConstantTexts
+
+    package init(job: Job, ordered: OrderedRecords) {
+        appids = ConstantTexts(job.apps.map(\.appid))
+        types = ConstantTexts(job.apps.map(\.type.rawValue))
+        platforms = ConstantTexts(job.platforms.map(\.id))
+        sources = ConstantTexts(ordered.sources)
+        files = ConstantTexts(ordered.files)
     }
 }
 
