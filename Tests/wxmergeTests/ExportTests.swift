@@ -204,5 +204,20 @@ import Glibc
             #expect(fromSQLite.stdout == fromPostgres.stdout)
             if format == "jsonl" { try checkJSONL(fromSQLite.stdout, expected) } else { try checkCSV(fromSQLite.stdout, expected) }
         }
+        // Keycloak: every user once, each with every identity of its records.
+        let keycloak = try example.run("export", "--format", "keycloak", "--platform", "acme", "--out", "-")
+        #expect(keycloak.status == 0)
+        let users = try #require((try Self.json(keycloak.stdout) as? [String: Any])?["users"] as? [[String: Any]])
+        #expect(users.count == expected.users.count)
+        #expect(Set(users.compactMap { $0["username"] as? String }) == Set(expected.users.compactMap { $0[0] }))
+        for user in users {
+            let id = try #require(user["username"] as? String)
+            let openids = (user["attributes"] as? [String: [String]])?["openids"]
+            #expect(openids == expected.identities[id]?.map { $0[0]! + ":" + $0[3]! })
+        }
+        // Users of the generated job without a unionid on acme are the ones named.
+        let uncovered = expected.identities.filter { !$0.value.contains { $0[2] == "acme" && $0[4] != nil } }.count
+        #expect(uncovered > 0)
+        #expect(keycloak.stderr.contains("\(uncovered) of \(expected.users.count) users have no unionid of platform 'acme'"))
     }
 }

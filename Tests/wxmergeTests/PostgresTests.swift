@@ -207,6 +207,13 @@ import Glibc
             #expect(!text.contains(server.password))
         }
         #expect(shown.stdout.contains("wrote \(uri) (schema wxmerge)"))
+        // A password file, as libpq reads it (PGPASSFILE, else ~/.pgpass), owner-only.
+        let passwords = example.folder + "/pgpass"
+        try "*:*:*:\(server.user):\(server.password)\n".write(toFile: passwords, atomically: true, encoding: .utf8)
+        chmod(passwords, 0o600)
+        let fromFile = try Executable.start(["run", "--quiet", "--output", uri], in: example.folder,
+                                            environment: ["PGPASSFILE": passwords]).wait()
+        #expect(fromFile.status == 0)
         let rows = try server.query(uri, "SELECT * FROM wxmerge.runs").flatMap { $0 }.compactMap { $0 }
         #expect(!rows.contains { $0.contains(server.password) })
     }
