@@ -31,6 +31,8 @@ public final class PostgresStore: OutputStore, @unchecked Sendable {
     private var connection: PostgresConnection?
     /// This run's schema, named by `begin`: `<schema>_run<N>`.
     private var runSchema = ""
+    /// Whether the publishing transaction committed: the run's schema is then the live one.
+    private var tablesPublished = false
     /// The two schemas as SQL identifiers.
     private var run: String { PostgresConnection.identifier(runSchema) }
     private var output: String { PostgresConnection.identifier(schema) }
@@ -62,8 +64,9 @@ public final class PostgresStore: OutputStore, @unchecked Sendable {
             COMMIT;
             """)
         self.connection = connection
-        // The reports' folder: its lock, and what a killed run left there.
-        try reports.begin(wait: wait)
+        // The reports' folder: its lock, and what a killed run left there: reports whose
+        // tables were published are put in place, others discarded.
+        try reports.begin(wait: wait) { tables in tables == live }
     }
 
     /// Takes the output's advisory lock, waiting up to `wait` seconds.
@@ -270,9 +273,10 @@ public final class PostgresStore: OutputStore, @unchecked Sendable {
         try reports.writeTemporary(text, for: path)
     }
 
-    /// Repoints the views and drops the earlier run's tables in one transaction, then puts
-    /// the reports in place. `checkpoint("publishing")` comes inside the transaction,
-    /// before it commits.
+    /// Repoints the views and drops the earlier run's tables in one transaction, and puts
+    /// the reports in place as one set with them: the reports' journal names this run's
+    /// schema and is written before the transaction commits, the reports are renamed
+    /// after it (`OutputPublisher.publish(pausingAt:tables:)`).
     public func publish(checkpoint: (String) throws -> Void) throws {
         let connection = try open()
         let live = try liveRunSchema(connection)
@@ -283,18 +287,20 @@ public final class PostgresStore: OutputStore, @unchecked Sendable {
             \(live.map { "DROP SCHEMA \(PostgresConnection.identifier($0)) CASCADE;" } ?? "")
             """)
         do {
-            try checkpoint("publishing")
-            try connection.execute("COMMIT")
+            try reports.publish(pausingAt: checkpoint, tables: (runSchema, {
+                try connection.execute("COMMIT")
+                self.tablesPublished = true
+            }))
         } catch {
             _ = try? connection.execute("ROLLBACK")
             throw error
         }
-        try reports.publish()
         self.connection = nil
     }
 
     public func abandon() {
-        if let connection, !runSchema.isEmpty {
+        // Once committed, the run's schema is the live output, whatever failed after.
+        if let connection, !runSchema.isEmpty, !tablesPublished {
             _ = try? connection.execute("ROLLBACK; DROP SCHEMA IF EXISTS \(run) CASCADE")
         }
         connection = nil

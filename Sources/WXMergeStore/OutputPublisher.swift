@@ -81,9 +81,12 @@ public final class OutputPublisher {
     /// - Parameter wait: seconds to wait for another run's lock.
     /// - Throws: `StoreError`: busy when another run holds the output, cannot write when its folder
     ///   cannot be made or a leftover cannot be finished.
-    public func begin(wait: Double = 0) throws {
+    /// - Parameter tablesPublished: for a set whose tables are in a database server:
+    ///   whether the tables a killed run's journal names were published (its reports are
+    ///   then put in place; otherwise they are discarded).
+    public func begin(wait: Double = 0, tablesPublished: ((String) throws -> Bool)? = nil) throws {
         lock = try OutputLock(folder: databaseFolder, wait: wait)
-        try recover()
+        try recover(tablesPublished: tablesPublished)
         removeLeftovers()
     }
 
@@ -131,7 +134,12 @@ public final class OutputPublisher {
     ///   publishing where it is, as a kill would.
     /// - Throws: `StoreError` (cannot write) when a file cannot be flushed or renamed; the earlier
     ///   set is then in place again.
-    public func publish(pausingAt checkpoint: (String) throws -> Void = { _ in }) throws {
+    /// - Parameter tables: tables in a database server that belong to the set: their name
+    ///   goes into the journal, and `commit` publishes them once the journal is written,
+    ///   before the first rename (a run killed before it commits leaves a journal the next
+    ///   run discards, one killed after it a journal the next run finishes).
+    public func publish(pausingAt checkpoint: (String) throws -> Void = { _ in },
+                        tables: (name: String, commit: () throws -> Void)? = nil) throws {
         let renames = targets.map { (temporary: temporaryPath(for: $0), target: $0) }
         for (temporary, _) in renames { try sync(temporary) }
         var entries: [JournalEntry] = []
@@ -148,8 +156,17 @@ public final class OutputPublisher {
         }
         let folders = Set(renames.map { Self.split($0.target).folder })
         for folder in folders { try syncFolder(folder) }
-        try writeJournal(entries, at: journalPath)
+        try writeJournal(entries, tables: tables?.name, at: journalPath)
         try checkpoint("journal-written")
+        if let tables {
+            do {
+                try tables.commit()
+            } catch {
+                try? restore(entries)  // nothing renamed yet: the earlier reports stay
+                unlink(journalPath)
+                throw error
+            }
+        }
         for (index, entry) in entries.enumerated() {
             if index == 1 { try checkpoint("publishing") }
             guard rename(entry.temporary, entry.target) == 0 else {
@@ -194,9 +211,11 @@ public final class OutputPublisher {
     }
 
     /// Writes the journal whole and flushed, then puts it in place with one rename.
-    private func writeJournal(_ entries: [JournalEntry], at path: String) throws {
+    /// A line `tables<TAB>NAME` comes first when the set has tables in a database server.
+    private func writeJournal(_ entries: [JournalEntry], tables: String? = nil, at path: String) throws {
         let part = path + ".part"
-        let text = entries.map { "\($0.temporary)\t\($0.target)\t\($0.backup ?? "")\n" }.joined()
+        let text = (tables.map { "tables\t\($0)\n" } ?? "")
+            + entries.map { "\($0.temporary)\t\($0.target)\t\($0.backup ?? "")\n" }.joined()
         try Self.write(Array(text.utf8), to: part)
         try sync(part)
         guard rename(part, path) == 0 else {
@@ -207,7 +226,22 @@ public final class OutputPublisher {
         try syncFolder(databaseFolder)
     }
 
+    /// The tables a journal names (`writeJournal`), if any.
+    private static func journalTables(_ path: String) -> String? {
+        guard let text = readText(path), text.hasPrefix("tables\t") else { return nil }
+        return text.split(separator: "\n").first.map { String($0.dropFirst("tables\t".count)) }
+    }
+
     private static func readJournal(_ path: String) -> [JournalEntry]? {
+        guard let text = readText(path) else { return nil }
+        return text.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard fields.count == 3 else { return nil }
+            return JournalEntry(temporary: fields[0], target: fields[1], backup: fields[2].isEmpty ? nil : fields[2])
+        }
+    }
+
+    private static func readText(_ path: String) -> String? {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -219,11 +253,7 @@ public final class OutputPublisher {
             guard count > 0 else { break }
             bytes += buffer[..<count]
         }
-        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { line in
-            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            guard fields.count == 3 else { return nil }
-            return JournalEntry(temporary: fields[0], target: fields[1], backup: fields[2].isEmpty ? nil : fields[2])
-        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Puts the earlier set back: each target from its link to the earlier file, or
@@ -256,11 +286,17 @@ public final class OutputPublisher {
 
     /// Finishes what a killed run left: a rollback is carried through, a publishing
     /// is finished (all of its files were complete and flushed before its journal was).
-    private func recover() throws {
+    private func recover(tablesPublished: ((String) throws -> Bool)?) throws {
         if let entries = Self.readJournal(rollbackPath) {
             try restore(entries)
             unlink(journalPath)
             unlink(rollbackPath)
+        }
+        // A journal whose tables were never published: its reports are not the set's.
+        if let tables = Self.journalTables(journalPath), let entries = Self.readJournal(journalPath),
+           try tablesPublished?(tables) != true {
+            try restore(entries)
+            unlink(journalPath)
         }
         if let entries = Self.readJournal(journalPath) {
             for entry in entries where access(entry.temporary, F_OK) == 0 {

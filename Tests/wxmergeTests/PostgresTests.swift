@@ -142,24 +142,63 @@ import Glibc
                           ["phone_verified", "boolean"]])
     }
 
-    /// A run killed at any point leaves the live output as it was; the next run drops
-    /// what it left.
-    @Test(arguments: ["parsed", "users-written", "database-written", "reports-written", "publishing"])
+    /// The runs' start times, and that of report.json: the tables and the reports are one set.
+    private func starts(_ uri: String, _ example: ExampleCopy) throws -> (runs: [String], report: String?) {
+        let runs = try server.query(uri, "SELECT \(Self.iso("started_at")) FROM wxmerge.runs ORDER BY run_id").compactMap { $0[0] }
+        let json = try JSONSerialization.jsonObject(with: Data(example.read("out/report.json").utf8)) as? [String: Any]
+        return (runs, json?["started_at"] as? String)
+    }
+
+    private static func iso(_ column: String) -> String {
+        "to_char(\(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+    }
+
+    /// A run killed at any point leaves the live output as it was, tables and reports; one
+    /// killed after its tables were published leaves its reports for the next run to put
+    /// in place. The next run drops what a killed one left.
+    @Test(arguments: ["parsed", "users-written", "database-written", "reports-written", "journal-written", "publishing"])
     func aKilledRunLeavesTheLiveOutput(_ checkpoint: String) throws {
         let example = try ExampleCopy()
         let uri = try server.database()
         #expect(try run(["run", "--quiet", "--output", uri], in: example.folder).status == 0)
         let before = try postgresRows(uri)
+        let first = try starts(uri, example)
         let killed = try SpawnedRun(["run", "--quiet", "--output", uri, example.folder + "/wxmerge.yaml"], stopAt: checkpoint,
                                     variables: ["PGPASSWORD": server.password])
         #expect(killed.waitUntilStopped())
         killed.kill()
-        #expect(try postgresRows(uri) == before)
+        if checkpoint == "publishing" {
+            #expect(try postgresRows(uri)["runs"]?.count == 2)  // the tables were published
+        } else {
+            #expect(try postgresRows(uri) == before)
+            #expect(try starts(uri, example) == first)
+        }
         // The killed run's session ends with it; waiting covers the moment the server
         // takes to see that.
         #expect(try run(["run", "--quiet", "--wait", "60", "--output", uri], in: example.folder).status == 0)
-        #expect(try postgresRows(uri)["runs"]?.count == 2)
+        let after = try starts(uri, example)
+        #expect(after.runs.count == (checkpoint == "publishing" ? 3 : 2))
+        #expect(after.report == after.runs.last)
         #expect(try server.query(uri, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'wxmerge%'") == [["2"]])
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: example.folder + "/out").filter { $0.hasPrefix(".") }
+        #expect(leftovers.isEmpty)
+    }
+
+    /// A killed publishing whose tables were committed: the next run puts that run's
+    /// reports in place before anything else (here, a run that then fails).
+    @Test func theReportsOfAKilledRunWhoseTablesWerePublishedArePutInPlace() throws {
+        let example = try ExampleCopy()
+        let uri = try server.database()
+        #expect(try run(["run", "--quiet", "--output", uri], in: example.folder).status == 0)
+        let killed = try SpawnedRun(["run", "--quiet", "--output", uri, example.folder + "/wxmerge.yaml"], stopAt: "publishing",
+                                    variables: ["PGPASSWORD": server.password])
+        #expect(killed.waitUntilStopped())
+        killed.kill()
+        try example.write("exports/broken.yaml", "[")
+        #expect(try run(["run", "--quiet", "--wait", "60", "--output", uri], in: example.folder).status == 65)
+        let now = try starts(uri, example)
+        #expect(now.runs.count == 2)
+        #expect(now.report == now.runs.last)
     }
 
     @Test func aSecondRunOnTheSameSchemaExits75OrWaitsItsTurn() throws {
