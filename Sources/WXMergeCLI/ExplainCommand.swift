@@ -14,8 +14,8 @@ struct ExplainCommand: ParsableCommand {
     @Option(name: .customLong("database"), help: ArgumentHelp("The output: a database file or a postgresql:// URI (default: the one of ./wxmerge.yaml).", valueName: "DB"))
     var database: String?
 
-    @Option(help: ArgumentHelp("The PostgreSQL schema that holds the output.", valueName: "NAME"))
-    var schema = "wxmerge"
+    @Option(help: ArgumentHelp("The PostgreSQL schema that holds the output (default: the job's output.schema, or wxmerge).", valueName: "NAME"))
+    var schema: String?
 
     @Flag(help: "Print JSON instead of text.")
     var json = false
@@ -28,7 +28,7 @@ struct ExplainCommand: ParsableCommand {
 
     func run() throws {
         try ExitStatus.reporting {
-            let path = try database ?? Self.databaseOfTheJobHere()
+            let (path, schema) = try Self.output(database: database, schema: schema, command: "explain")
             let reader = ExplanationReader(privacy: Privacy(showsValues: showValues))
             let explanation = try readingOutput(path, schema: schema) { try reader.explain(key, in: $0) }
             guard !explanation.users.isEmpty else {
@@ -39,13 +39,17 @@ struct ExplainCommand: ParsableCommand {
         }
     }
 
-    /// The database of ./wxmerge.yaml; when there is none, the error says to give --database.
-    static func databaseOfTheJobHere() throws -> String {
+    /// The output `--database` and `--schema` name, else that of ./wxmerge.yaml (its
+    /// database and its `output.schema`); when there is no job file, the error says to
+    /// give --database.
+    static func output(database: String?, schema: String?, command: String) throws -> (database: String, schema: String) {
+        if let database { return (database, schema ?? "wxmerge") }
         do {
-            return try JobFileReader().read(path: JobOptions.defaultJob).databasePath
+            let job = try JobFileReader().read(path: JobOptions.defaultJob)
+            return (job.databasePath, schema ?? job.schema)
         } catch var error as InputError where error.kind == .missingFile {
             error.diagnostics.append(.init(.note, at: nil,
-                                           "explain reads the database of ./wxmerge.yaml; elsewhere, give --database DB"))
+                                           "\(command) reads the database of ./wxmerge.yaml; elsewhere, give --database DB"))
             throw error
         }
     }

@@ -22,8 +22,8 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .customLong("database"), help: ArgumentHelp("The output: a database file or a postgresql:// URI (default: the one of ./wxmerge.yaml).", valueName: "DB"))
     var database: String?
 
-    @Option(help: ArgumentHelp("The PostgreSQL schema that holds the output.", valueName: "NAME"))
-    var schema = "wxmerge"
+    @Option(help: ArgumentHelp("The PostgreSQL schema that holds the output (default: the job's output.schema, or wxmerge).", valueName: "NAME"))
+    var schema: String?
 
     @Option(help: ArgumentHelp("The file to write, or - for standard output (default: users.jsonl, users.csv, keycloak-users.json or authing-users.json).", valueName: "FILE"))
     var out: String?
@@ -55,7 +55,7 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         try ExitStatus.reporting {
-            let path = try database ?? ExplainCommand.databaseOfTheJobHere()
+            let (path, schema) = try ExplainCommand.output(database: database, schema: schema, command: "export")
             let file = out ?? defaultFile
             let options = ExportOptions(format: format, platform: platform, appid: appid, idpAlias: idpAlias)
             let summary = try readingOutput(path, schema: schema) { output in

@@ -281,11 +281,15 @@ import Glibc
         #expect(refused.stderr.contains("holds tables that are not a wxmerge output"))
         #expect(try server.query(uri, "SELECT id FROM wxmerge.users") == [["7"]])
         #expect(try server.query(uri, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'wxmerge_%'") == [["0"]])
-        // Another schema, named in the job, takes the output beside it.
+        // Another schema, named in the job with the URI, takes the output beside it; explain
+        // and export in the job's folder read it there.
         try example.write("wxmerge.yaml", try example.read("wxmerge.yaml")
+            .replacingOccurrences(of: "database: out/merged.db", with: "database: \"\(uri)\"")
             .replacingOccurrences(of: "  report: out/report", with: "  report: out/report\n  schema: merged"))
-        #expect(try run(["run", "--quiet", "--output", uri], in: example.folder).status == 0)
+        #expect(try run(["run", "--quiet"], in: example.folder).status == 0)
         #expect(try server.query(uri, "SELECT count(*) FROM merged.users") == [["2"]])
+        #expect(try run(["explain", "oUnion2LiSiAbCdEfGhIjKlMnOp"], in: example.folder).stdout.contains("李四"))
+        #expect(try run(["export", "--format", "jsonl", "--out", "-"], in: example.folder).stdout.split(separator: "\n").count == 2)
     }
 
     @Test func checkExplainAndScoreReadTheOutputThroughItsURI() throws {
