@@ -67,6 +67,9 @@ public struct Run {
         defer { if writes, !isPublished { store.abandon() } }
         // The earlier output is read on a thread of its own while the exports are parsed.
         let earlierReading = Background { try store.readEarlier() }
+        // A run ends with no thread of its own still in a library: a process that exits
+        // while another thread is inside libpq (or its TLS library) can crash at exit.
+        defer { _ = try? earlierReading.value() }
         // The inputs' fingerprints for `runs`, taken where the other threads leave a core
         // free; checked against the files when they are used.
         let fingerprints = writes ? Fingerprints(inputs) : nil
@@ -89,6 +92,7 @@ public struct Run {
         // The earlier users, and which records each held, read while the records are
         // linked and written.
         let earlierState = earlier.map { earlier in Background { try earlier.state(for: ordered, job: job) } }
+        defer { _ = try? earlierState?.value() }
         let facts = ReportFacts(job: job, input: input, migrations: migrations, started: clock.started,
                                 privacy: Privacy(showsValues: options.showsValues))
         let decide: @Sendable (LinkedRecords) throws -> (Reconciliation, RunReport) = { linked in

@@ -175,7 +175,8 @@ import Glibc
         }
         // The killed run's session ends with it; waiting covers the moment the server
         // takes to see that.
-        #expect(try run(["run", "--quiet", "--wait", "60", "--output", uri], in: example.folder).status == 0)
+        let next = try run(["run", "--quiet", "--wait", "60", "--output", uri], in: example.folder)
+        #expect(next.status == 0, "\(next.stderr)")
         let after = try starts(uri, example)
         #expect(after.runs.count == (checkpoint == "publishing" ? 3 : 2))
         #expect(after.report == after.runs.last)
@@ -195,7 +196,8 @@ import Glibc
         #expect(killed.waitUntilStopped())
         killed.kill()
         try example.write("exports/broken.yaml", "[")
-        #expect(try run(["run", "--quiet", "--wait", "60", "--output", uri], in: example.folder).status == 65)
+        let next = try run(["run", "--quiet", "--wait", "60", "--output", uri], in: example.folder)
+        #expect(next.status == 65, "\(next.stderr)")
         let now = try starts(uri, example)
         #expect(now.runs.count == 2)
         #expect(now.report == now.runs.last)
