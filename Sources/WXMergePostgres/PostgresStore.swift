@@ -53,20 +53,25 @@ public final class PostgresStore: OutputStore, @unchecked Sendable {
         let connection = try PostgresConnection(address)
         try lock(connection, wait: wait)
         let live = try liveRunSchema(connection)
-        try dropLeftovers(connection, keeping: live)
-        let number = live.flatMap { Int($0.dropFirst(schema.count + 4)) } ?? 0
-        runSchema = "\(schema)_run\(number + 1)"
-        try connection.execute("""
-            BEGIN;
-            CREATE SCHEMA \(run);
-            COMMENT ON SCHEMA \(run) IS \(PostgresConnection.literal(PostgresSchema.runMarker(of: schema)));
-            \(PostgresSchema.create(in: run, survivorship: job.survivorship))
-            COMMIT;
-            """)
-        self.connection = connection
         // The reports' folder: its lock, and what a killed run left there: reports whose
         // tables were published are put in place, others discarded.
         try reports.begin(wait: wait) { tables in tables == live }
+        do {
+            try dropLeftovers(connection, keeping: live)
+            let number = live.flatMap { Int($0.dropFirst(schema.count + "_run".count)) } ?? 0
+            runSchema = "\(schema)_run\(number + 1)"
+            try connection.execute("""
+                BEGIN;
+                CREATE SCHEMA \(run);
+                COMMENT ON SCHEMA \(run) IS \(PostgresConnection.literal(PostgresSchema.runMarker(of: schema)));
+                \(PostgresSchema.create(in: run, survivorship: job.survivorship))
+                COMMIT;
+                """)
+        } catch {
+            reports.discard()
+            throw error
+        }
+        self.connection = connection
     }
 
     /// Takes the output's advisory lock, waiting up to `wait` seconds.

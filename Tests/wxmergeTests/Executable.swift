@@ -81,7 +81,7 @@ struct Executable {
         /// A file's bytes, read with stdio: FileManager's `contents(atPath:)` leaks its
         /// buffer for an empty file.
         private static func bytes(_ path: String) -> [UInt8] {
-            guard let file = fopen(path, "r") else { return [] }
+            guard let file = fopen(path, "re") else { return [] }
             defer { fclose(file) }
             var bytes: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 1 << 16)

@@ -129,9 +129,11 @@ import Glibc
         #expect(files.map { FileManager.default.contents(atPath: $0) } != earlier)
     }
 
-    /// Writes `path` until the disk is full.
+    /// Writes `path` until the disk is full. Close-on-exec: a process the tests start
+    /// meanwhile (the PostgreSQL server, which outlives the test) must not keep the file,
+    /// and its space, once the test removes it.
     private static func fill(_ path: String) {
-        let fd = open(path, O_CREAT | O_WRONLY, 0o600)
+        let fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
         defer { close(fd) }
         let block = [UInt8](repeating: 0, count: 1 << 16)
         while block.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) > 0 {}
