@@ -106,9 +106,7 @@ public final class ExportSink {
         let temporary = folder + "." + name + ".tmp"
         unlink(temporary)
         fd = open(temporary, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw StoreError(.cannotWrite, [.error(at: nil, "cannot create '\(temporary)': \(String(cString: strerror(errno)))")])
-        }
+        guard fd >= 0 else { throw StoreMessage.failure(StoreMessage.cannotCreate(temporary, errno)) }
         self.temporary = temporary
         buffer.reserveCapacity(1 << 20)
     }
@@ -134,9 +132,7 @@ public final class ExportSink {
         while written < buffer.count {
             let count = buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
             if count < 0, errno == EINTR { continue }
-            guard count > 0 else {
-                throw StoreError(.cannotWrite, [.error(at: nil, "cannot write '\(path ?? "standard output")': \(String(cString: strerror(errno)))")])
-            }
+            guard count > 0 else { throw Self.cannotWrite(path ?? "standard output") }
             written += count
         }
         buffer.removeAll(keepingCapacity: true)
@@ -146,9 +142,11 @@ public final class ExportSink {
     func finish() throws {
         try flush()
         guard let path, let temporary else { return }
-        guard fsync(fd) == 0, close(fd) == 0, rename(temporary, path) == 0 else {
-            throw StoreError(.cannotWrite, [.error(at: nil, "cannot write '\(path)': \(String(cString: strerror(errno)))")])
-        }
+        guard fsync(fd) == 0, close(fd) == 0, rename(temporary, path) == 0 else { throw Self.cannotWrite(path) }
         finished = true
+    }
+
+    private static func cannotWrite(_ path: String) -> StoreError {
+        StoreMessage.failure(StoreMessage.cannotWrite(path, String(cString: strerror(errno))))
     }
 }

@@ -221,6 +221,10 @@ struct PostgresRows {
     }
 }
 
+/// PostgreSQL's epoch (2000-01-01T00:00:00Z) in Unix seconds: its binary times count
+/// microseconds from it.
+private let postgresEpoch: Int64 = 946_684_800
+
 /// Rows in COPY's binary format (PostgreSQL's documentation, "COPY", "Binary Format"):
 /// a header, then per row a 16-bit field count and per field a 32-bit length (-1 for
 /// NULL) and its bytes, all big-endian; a trailer of -1. Sent in blocks of about 1 MB.
@@ -229,8 +233,6 @@ struct CopyRows {
     private let send: ([UInt8]) -> Bool
     private var failed = false
     private static let blockSize = 1 << 20
-    /// Microseconds from the Unix epoch to PostgreSQL's (2000-01-01).
-    private static let epochShift: Int64 = 946_684_800
 
     init(send: @escaping ([UInt8]) -> Bool) {
         self.send = send
@@ -284,7 +286,7 @@ struct CopyRows {
     /// A `timestamptz` of Unix seconds; `Record.noTime` is NULL.
     mutating func time(_ seconds: Int64) {
         guard seconds != Record.noTime else { return null() }
-        bigint((seconds - Self.epochShift) * 1_000_000)
+        bigint((seconds - postgresEpoch) * 1_000_000)
     }
 
     /// A `timestamptz` given as wxmerge writes times (`YYYY-MM-DDTHH:MM:SSZ`).
@@ -371,7 +373,7 @@ struct CopyRow {
 
     /// Field `index` as a `timestamptz`, in Unix seconds; nil for NULL.
     func time(_ index: Int) -> Int64? {
-        bigint(index).map { $0 / 1_000_000 + 946_684_800 }
+        bigint(index).map { $0 / 1_000_000 + postgresEpoch }
     }
 
     static func int16(_ bytes: UnsafeBufferPointer<UInt8>, at offset: Int) -> Int16 {

@@ -61,7 +61,7 @@ struct PostgresEarlier: EarlierUsers {
         return nil
     }
 
-    func read(users: (UnsafeBufferPointer<UInt8>, Int64, Int64) throws -> Void,
+    func read(users: (UnsafeBufferPointer<UInt8>, Int64, Int64) throws -> Void, usersRead: () throws -> Void,
               accounts: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, Int64, UnsafeBufferPointer<UInt8>?) throws -> Void) throws {
         let connection = try PostgresConnection(address)
         // One snapshot for both reads; a publishing run commits after them or before.
@@ -70,6 +70,7 @@ struct PostgresEarlier: EarlierUsers {
             guard let id = row.bytes(0) else { return }
             try users(id, row.time(1) ?? Record.noTime, row.bigint(2) ?? -1)
         }
+        try usersRead()
         // appid and openid are COLLATE "C": ordered by their bytes.
         try connection.copyOut("""
             COPY (SELECT r.appid, r.openid, n.user_number FROM \(run).record_rows r

@@ -1,4 +1,5 @@
 import WXMergeCore
+import WXMergeStore
 
 /// The tables of a PostgreSQL output (docs/reference.md, "PostgreSQL").
 ///
@@ -81,19 +82,12 @@ enum PostgresSchema {
                 LEFT JOIN \(run).record_rows e ON e.record_id = u.email_record;
             CREATE VIEW \(run).survivors AS \(survivors.joined(separator: " UNION ALL "));
             CREATE VIEW \(run).records AS
-                SELECT r.record_id, u.user_id, \(recordColumns.map { "r." + $0 }.joined(separator: ", "))
+                SELECT r.record_id, u.user_id, \(Schema.recordColumns.map { "r." + $0 }.joined(separator: ", "))
                 FROM \(run).record_rows r
                 JOIN \(run).record_users n ON n.record_id = r.record_id
                 JOIN \(run).user_rows u ON u.user_number = n.user_number;
             """
     }
-
-    /// The columns of `records` after record_id and user_id, as in SQLite.
-    static let recordColumns = [
-        "appid", "app_type", "platform", "openid", "unionid", "source", "legacy_id", "nickname", "avatar_url",
-        "phone", "phone_verified", "email", "created_at", "updated_at", "attributes", "file", "line",
-        "original_appid", "original_openid", "position",
-    ]
 
     /// The records' keys and lookups, built once they are loaded.
     static func recordIndexes(in run: String) -> String {

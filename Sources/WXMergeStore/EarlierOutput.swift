@@ -61,23 +61,20 @@ public struct EarlierOutput: Sendable {
         var matcher = EarlierAccountMatcher(ordered: ordered, job: job)
         let appids = job.apps.map { Array($0.appid.utf8) }
         var app: (appid: [UInt8], index: Int32?) = ([], nil)
-        var usersDone = false
         try users.read(users: { id, created, number in
             guard let id = UserID(bytes: id) else { return }
             numbered.append((id, created, Int32(truncatingIfNeeded: number)))
-        }, accounts: { appid, openid, number, userID in
-            if !usersDone {
-                usersDone = true
-                numbered.sort { $0.id < $1.id }
-                state.users = numbered.map(\.id)
-                state.createdAt = numbered.map(\.created)
-                // The stored user numbers, as indexes into `state.users`.
-                userOfNumber = [Int32](repeating: -1, count: Int(numbered.map(\.number).max() ?? -1) + 1)
-                for (index, user) in numbered.enumerated() where user.number >= 0 {
-                    userOfNumber[Int(user.number)] = Int32(index)
-                }
-                numbered = []
+        }, usersRead: {
+            numbered.sort { $0.id < $1.id }
+            state.users = numbered.map(\.id)
+            state.createdAt = numbered.map(\.created)
+            // The stored user numbers, as indexes into `state.users`.
+            userOfNumber = [Int32](repeating: -1, count: Int(numbered.map(\.number).max() ?? -1) + 1)
+            for (index, user) in numbered.enumerated() where user.number >= 0 {
+                userOfNumber[Int(user.number)] = Int32(index)
             }
+            numbered = []
+        }, accounts: { appid, openid, number, userID in
             if !appid.elementsEqual(app.appid) {
                 app = (Array(appid), appids.firstIndex { $0.elementsEqual(appid) }.map(Int32.init))
             }
@@ -92,11 +89,6 @@ public struct EarlierOutput: Sendable {
             }
             matcher.add(app: index, openid: openid, user: holder)
         })
-        if !usersDone {
-            numbered.sort { $0.id < $1.id }
-            state.users = numbered.map(\.id)
-            state.createdAt = numbered.map(\.created)
-        }
         state.holders = matcher.holders
         return state
     }
@@ -105,11 +97,11 @@ public struct EarlierOutput: Sendable {
 /// Where an earlier output's users and accounts are read from, in one consistent reading.
 package protocol EarlierUsers: Sendable {
     /// Calls `users` for every earlier user (its id, `created_at` in Unix seconds or
-    /// `Record.noTime`, and its stored number or -1), then `accounts` for every earlier
-    /// record in (appid, openid) byte order (`EarlierAccountMatcher`), with its user's
-    /// number, or its user's id when the output stored ids (then non-nil). The bytes
-    /// are valid during the call only.
-    func read(users: (UnsafeBufferPointer<UInt8>, Int64, Int64) throws -> Void,
+    /// `Record.noTime`, and its stored number or -1), then `usersRead` once, then
+    /// `accounts` for every earlier record in (appid, openid) byte order
+    /// (`EarlierAccountMatcher`), with its user's number, or its user's id when the output
+    /// stored ids (then non-nil). The bytes are valid during the call only.
+    func read(users: (UnsafeBufferPointer<UInt8>, Int64, Int64) throws -> Void, usersRead: () throws -> Void,
               accounts: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, Int64, UnsafeBufferPointer<UInt8>?) throws -> Void) throws
 }
 
@@ -149,16 +141,17 @@ struct EarlierDatabase: EarlierUsers {
     /// a user number in `record_rows`, 3 in `record_users` (see `Schema`).
     static let versionsRead = 1...Schema.version
 
-    func read(users: (UnsafeBufferPointer<UInt8>, Int64, Int64) throws -> Void,
+    func read(users: (UnsafeBufferPointer<UInt8>, Int64, Int64) throws -> Void, usersRead: () throws -> Void,
               accounts: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, Int64, UnsafeBufferPointer<UInt8>?) throws -> Void) throws {
         let version = self.version
         try readingDatabase(path) { db in
             let numbered = version >= 2
-            try Self.forEachRow(db, "SELECT user_id, created_at, \(numbered ? "user_number" : "-1") FROM user_rows") { row in
+            try forEachRawRow(db, "SELECT user_id, created_at, \(numbered ? "user_number" : "-1") FROM user_rows") { row in
                 guard let id = Self.text(row, 0) else { return }
                 let created = Self.text(row, 1).flatMap(Normalization.time) ?? Record.noTime
                 try users(id, created, sqlite3_column_int64(row, 2))
             }
+            try usersRead()
             let sql = switch version {
             case 1: "SELECT appid, openid, -1, user_id FROM records ORDER BY appid, openid"
             case 2: "SELECT appid, openid, user_number FROM record_rows ORDER BY appid, openid"
@@ -167,7 +160,7 @@ struct EarlierDatabase: EarlierUsers {
                 JOIN record_users n ON n.record_id = r.record_id ORDER BY r.appid, r.openid
                 """
             }
-            try Self.forEachRow(db, sql) { row in
+            try forEachRawRow(db, sql) { row in
                 guard let appid = Self.text(row, 0), let openid = Self.text(row, 1) else { return }
                 if numbered {
                     try accounts(appid, openid, sqlite3_column_int64(row, 2), nil)
@@ -175,20 +168,6 @@ struct EarlierDatabase: EarlierUsers {
                     try accounts(appid, openid, -1, id)
                 }
             }
-        }
-    }
-
-    /// Steps through the rows of `sql`, read in place with `sqlite3_column_*`: GRDB's rows
-    /// would make a String of every text, and there are a million rows and more.
-    private static func forEachRow(_ db: Database, _ sql: String, _ body: (OpaquePointer) throws -> Void) throws {
-        let statement = try db.makeStatement(sql: sql)
-        let raw = statement.sqliteStatement
-        defer { sqlite3_reset(raw) }
-        while true {
-            let code = sqlite3_step(raw)
-            if code == SQLITE_DONE { return }
-            guard code == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
-            try body(raw)
         }
     }
 

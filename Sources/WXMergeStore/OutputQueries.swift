@@ -42,24 +42,16 @@ struct SQLiteQueries: OutputQueries {
     let db: Database
     var writtenOrder: String { "rowid" }
 
-    /// Steps through the rows with `sqlite3_*` itself: GRDB's rows would make a
-    /// `DatabaseValue` of each column, and an export reads millions.
     func forEachRow(_ sql: String, _ arguments: [String], _ body: (TextRow) throws -> Void) throws {
-        let statement = try db.makeStatement(sql: sql)
-        try statement.setArguments(StatementArguments(arguments))
-        let raw = statement.sqliteStatement
-        defer { sqlite3_reset(raw) }
-        let names = statement.columnNames
-        let count = sqlite3_column_count(raw)
-        while true {
-            let code = sqlite3_step(raw)
-            if code == SQLITE_DONE { return }
-            guard code == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
+        var names: [String]?
+        try forEachRawRow(db, sql, arguments: arguments) { raw in
+            let count = sqlite3_column_count(raw)
+            names = names ?? (0..<count).map { String(cString: sqlite3_column_name(raw, $0)) }
             let values = (0..<count).map { column -> String? in
                 guard sqlite3_column_type(raw, column) != SQLITE_NULL, let text = sqlite3_column_text(raw, column) else { return nil }
                 return String(decoding: UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(raw, column))), as: UTF8.self)
             }
-            try body(TextRow(names: names, values: values))
+            try body(TextRow(names: names!, values: values))
         }
     }
 }

@@ -1,4 +1,5 @@
 internal import GRDB
+internal import GRDBSQLite
 import WXMergeCore
 #if canImport(Glibc)
 import Glibc
@@ -28,5 +29,21 @@ func readingDatabase<T>(_ path: String, _ body: (Database) throws -> T) throws -
         throw failure
     } catch {
         throw StoreMessage.failure(StoreMessage.notAWXMergeDatabase(path))
+    }
+}
+
+/// Steps through the rows of `sql` (its parameters bound to `arguments`), each read in
+/// place with `sqlite3_column_*` during `body`: GRDB's rows would make a value of every
+/// column, and the earlier output and an export read millions of rows.
+func forEachRawRow(_ db: Database, _ sql: String, arguments: [String] = [], _ body: (OpaquePointer) throws -> Void) throws {
+    let statement = try db.makeStatement(sql: sql)
+    if !arguments.isEmpty { try statement.setArguments(StatementArguments(arguments)) }
+    let raw = statement.sqliteStatement
+    defer { sqlite3_reset(raw) }
+    while true {
+        let code = sqlite3_step(raw)
+        if code == SQLITE_DONE { return }
+        guard code == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
+        try body(raw)
     }
 }

@@ -15,7 +15,7 @@ public enum Schema {
     public static let version = 3
 
     /// The columns of `records`, in order, after record_id and user_id.
-    static let recordColumns = [
+    package static let recordColumns = [
         "appid", "app_type", "platform", "openid", "unionid", "source", "legacy_id", "nickname", "avatar_url",
         "phone", "phone_verified", "email", "created_at", "updated_at", "attributes", "file", "line",
         "original_appid", "original_openid", "position",

@@ -5,10 +5,10 @@ import Glibc
 
 /// The store's messages, in one place.
 public enum StoreMessage {
-    static func cannotCreate(_ path: String, _ code: Int32) -> String {
+    package static func cannotCreate(_ path: String, _ code: Int32) -> String {
         "cannot create '\(path)': \(String(cString: strerror(code)))"
     }
-    static func cannotWrite(_ path: String, _ reason: String) -> String { "cannot write '\(path)': \(reason)" }
+    package static func cannotWrite(_ path: String, _ reason: String) -> String { "cannot write '\(path)': \(reason)" }
 
     package static func failure(_ message: String) -> StoreError {
         StoreError(.cannotWrite, [.error(at: nil, message)])
